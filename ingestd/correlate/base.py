@@ -1,0 +1,139 @@
+"""The correlation stage's interface.
+
+The pipeline hands every alert episode to a :class:`Correlator` in the order
+the store accepted it; the correlator decides which incident the episode
+belongs to and answers with the :data:`Change` records the store must persist
+(and the timeline must show). The correlator keeps the open incidents in
+memory; after a restart it is rebuilt from the store with :meth:`restore`.
+
+Correlators are pure: no I/O, no wall clock. Time is the events' own time
+(``starts_at`` / ``ends_at``) or the ``now`` the caller passes to ``tick``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from ingestd.domain import Episode
+
+
+@dataclass(frozen=True, slots=True)
+class CorrelationSettings:
+    window: timedelta = timedelta(minutes=15)
+    """An alert joins an incident whose activity lies within this window of its start."""
+    max_hops: int = 3
+    """How far apart in the dependency graph two CIs may be and still share an incident."""
+    reopen_window: timedelta = timedelta(minutes=30)
+    """A resolved incident whose fault fires again within this window reopens; 0: never."""
+    max_age: timedelta = timedelta(days=7)
+    """Past this age an incident takes no new alerts: they open a new, linked incident."""
+    auto_resolve_after: timedelta | None = None
+    """Resolve an incident whose alerts have been quiet this long (sources that never resolve)."""
+
+
+@dataclass(slots=True)
+class IncidentView:
+    """What correlation knows of one incident (open, or resolved but still reopenable)."""
+
+    id: str
+    opened_at: datetime
+    last_activity: datetime
+    episodes: set[str] = field(default_factory=set)
+    cis: set[str] = field(default_factory=set)
+    root_ci: str | None = None
+    root_inferred: bool = False
+    resolved_at: datetime | None = None
+    fingerprints: set[str] = field(default_factory=set)
+
+    @property
+    def active(self) -> bool:
+        return self.resolved_at is None
+
+
+# ---- changes the store persists -------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class IncidentOpened:
+    incident: str
+    at: datetime
+    episode: str
+    root_ci: str | None
+    root_inferred: bool
+    linked_to: str | None = None  # an older incident this one continues (max age)
+
+
+@dataclass(frozen=True, slots=True)
+class EpisodeAttached:
+    incident: str
+    at: datetime
+    episode: str
+
+
+@dataclass(frozen=True, slots=True)
+class IncidentsMerged:
+    """``source`` is folded into ``target``; all its episodes now belong to ``target``."""
+
+    source: str
+    target: str
+    at: datetime
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class RootChanged:
+    incident: str
+    at: datetime
+    old_root: str | None
+    new_root: str | None
+    inferred: bool
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class IncidentResolved:
+    incident: str
+    at: datetime
+    reason: str  # "all alerts resolved" | "quiet for 2h (auto-resolve)"
+
+
+@dataclass(frozen=True, slots=True)
+class IncidentReopened:
+    incident: str
+    at: datetime
+    episode: str
+
+
+Change = (
+    IncidentOpened
+    | EpisodeAttached
+    | IncidentsMerged
+    | RootChanged
+    | IncidentResolved
+    | IncidentReopened
+)
+
+IdFactory = Callable[[datetime], str]
+
+
+class Correlator(Protocol):
+    settings: CorrelationSettings
+
+    def firing(self, episode: Episode) -> Sequence[Change]:
+        """A new episode began (or arrived already resolved: ``episode.ends_at`` set)."""
+
+    def resolved(self, episode: Episode) -> Sequence[Change]:
+        """A known episode resolved at ``episode.ends_at``."""
+
+    def tick(self, now: datetime) -> Sequence[Change]:
+        """Apply time-driven rules (auto-resolve, forgetting old incidents)."""
+
+    def incident(self, incident_id: str) -> IncidentView | None: ...
+
+    def incident_of(self, episode_key: str) -> str | None: ...
+
+    def restore(self, incidents: Iterable[IncidentView], episodes: Iterable[Episode]) -> None:
+        """Rebuild in-memory state from the store after a start."""

@@ -1,0 +1,32 @@
+"""Typed application state shared by the handlers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from aiohttp import web
+
+from ingestd.api.auth import TokenBook
+from ingestd.intake.limits import IntakeLimits
+
+if TYPE_CHECKING:
+    from ingestd.cmdb import Cmdb
+    from ingestd.pipeline.committer import Committer
+    from ingestd.store.base import Store
+
+
+@dataclass
+class Runtime:
+    store: Store
+    committer: Committer
+    cmdb: Cmdb
+    tokens: TokenBook | None
+    """None: authentication is off (``--auth none``)."""
+    limits: IntakeLimits = field(default_factory=IntakeLimits)
+    ready: bool = False
+    draining: bool = False
+    in_flight: int = 0
+
+
+RUNTIME: web.AppKey[Runtime] = web.AppKey("runtime", Runtime)

@@ -1,0 +1,77 @@
+"""How incidents look in the API (CONTRACT section 3)."""
+
+from __future__ import annotations
+
+import base64
+from datetime import datetime
+from typing import Any
+
+from ingestd.cmdb import Cmdb
+from ingestd.store.codec import parse_ts, ts
+from ingestd.store.records import EpisodeRecord, IncidentRecord, TimelineRecord
+
+
+def alert_entry(e: EpisodeRecord) -> dict[str, Any]:
+    return {
+        "fingerprint": e.fingerprint, "starts_at": ts(e.starts_at), "ends_at": ts(e.ends_at),
+        "status": "resolved" if e.ends_at else "firing", "alertname": e.alertname, "ci": e.ci,
+        "severity": e.severity,
+    }
+
+
+def incident_summary(r: IncidentRecord, episodes: list[EpisodeRecord]) -> dict[str, Any]:
+    return {
+        "id": r.id, "status": r.status.value, "priority": r.priority.value,
+        "priority_reason": r.priority_reason, "title": r.title, "root_ci": r.root_ci,
+        "root_inferred": r.root_inferred, "cis": list(r.cis), "team": r.team,
+        "assignee": r.assignee, "opened_at": ts(r.opened_at), "created_at": ts(r.created_at),
+        "updated_at": ts(r.updated_at), "acknowledged_at": ts(r.acknowledged_at),
+        "acknowledged_by": r.acknowledged_by, "resolved_at": ts(r.resolved_at),
+        "alert_count": r.alert_count, "firing_count": r.firing_count, "tags": list(r.tags),
+        "runbook_url": r.runbook_url, "receivers": list(r.receivers),
+        "suppressed": r.suppressed, "linked_to": r.linked_to, "merged_into": r.merged_into,
+        "alerts": [alert_entry(e) for e in episodes],
+    }
+
+
+def incident_detail(r: IncidentRecord, episodes: list[EpisodeRecord],
+                    timeline: list[TimelineRecord], cmdb: Cmdb) -> dict[str, Any]:
+    doc = incident_summary(r, episodes)
+    doc["labels"] = dict(r.labels)
+    doc["blast_radius"] = sorted(cmdb.blast_radius(r.root_ci)) if r.root_ci else []
+    doc["paths"] = _paths(r, cmdb)
+    doc["timeline"] = [
+        {"at": ts(t.at), "kind": t.kind, "actor": t.actor, "detail": t.detail} for t in timeline
+    ]
+    return doc
+
+
+def _paths(r: IncidentRecord, cmdb: Cmdb) -> dict[str, list[str]]:
+    """For each affected CI, the dependency path from it to the root."""
+    import networkx as nx
+
+    out: dict[str, list[str]] = {}
+    if not r.root_ci or r.root_ci not in cmdb.graph:
+        return out
+    for ci in r.cis:
+        if ci == r.root_ci or ci not in cmdb.graph:
+            continue
+        try:
+            out[ci] = nx.shortest_path(cmdb.graph, ci, r.root_ci)
+        except nx.NetworkXNoPath:
+            continue
+    return out
+
+
+def encode_cursor(r: IncidentRecord) -> str:
+    raw = f"{ts(r.opened_at)}|{r.id}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(c: str) -> tuple[datetime, str]:
+    raw = base64.urlsafe_b64decode(c + "=" * (-len(c) % 4)).decode()
+    at, _, incident = raw.partition("|")
+    parsed = parse_ts(at)
+    if parsed is None or not incident:
+        raise ValueError("bad cursor")
+    return parsed, incident

@@ -1,0 +1,145 @@
+"""Parse Alertmanager's webhook body (``"version": "4"``) into domain alerts.
+
+A pure function from bytes to :class:`~ingestd.domain.Alert`; every way a
+body can be wrong raises :class:`IntakeError` naming the place (``path``),
+e.g. ``alerts[3].labels.instance``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import orjson
+
+from ingestd.domain import Alert, AlertStatus, frozen_labels
+from ingestd.intake.errors import BodyTooLarge, IntakeError
+from ingestd.intake.fingerprint import fingerprint
+from ingestd.intake.limits import IntakeLimits
+
+SOURCE = "alertmanager"
+_ZERO_TIME = "0001-01-01T00:00:00Z"
+_STATUSES = {"firing": AlertStatus.FIRING, "resolved": AlertStatus.RESOLVED}
+
+
+def parse_time(value: object, path: str) -> datetime:
+    """RFC 3339 with a time zone; nanosecond fractions are cut to microseconds."""
+    if not isinstance(value, str):
+        raise IntakeError("bad_time", f"expected an RFC 3339 time string, got {_kind(value)}", path)
+    text = value
+    dot = text.find(".")
+    if dot != -1:  # Go prints up to 9 fractional digits; Python takes 6.
+        end = dot + 1
+        while end < len(text) and text[end].isdigit():
+            end += 1
+        if end - dot - 1 > 6:
+            text = text[: dot + 7] + text[end:]
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        raise IntakeError("bad_time", f"not an RFC 3339 time: {value[:64]!r}", path) from None
+    if parsed.tzinfo is None:
+        raise IntakeError("bad_time", f"time without a zone: {value[:64]!r}", path)
+    return parsed
+
+
+def parse_body(raw: bytes, limits: IntakeLimits = IntakeLimits()) -> list[Alert]:
+    if len(raw) > limits.max_body_bytes:
+        raise BodyTooLarge(
+            "body_too_large", f"body is {len(raw)} bytes, the limit is {limits.max_body_bytes}"
+        )
+    try:
+        doc = orjson.loads(raw)
+    except orjson.JSONDecodeError as e:
+        raise IntakeError("invalid_json", f"body is not valid JSON: {e}") from None
+    if not isinstance(doc, dict):
+        raise IntakeError("not_an_object", f"body must be a JSON object, got {_kind(doc)}")
+    version = doc.get("version")
+    if version != "4":
+        raise IntakeError(
+            "unsupported_version",
+            f'expected Alertmanager webhook "version": "4", got {version!r}',
+            "version",
+        )
+    alerts = doc.get("alerts")
+    if alerts is None:
+        raise IntakeError("missing_alerts", "the body has no 'alerts' list", "alerts")
+    if not isinstance(alerts, list):
+        raise IntakeError("bad_alerts", f"'alerts' must be a list, got {_kind(alerts)}", "alerts")
+    if len(alerts) > limits.max_alerts:
+        raise IntakeError(
+            "too_many_alerts",
+            f"{len(alerts)} alerts in one body, the limit is {limits.max_alerts}",
+            "alerts",
+        )
+    return [_alert(a, f"alerts[{i}]", limits) for i, a in enumerate(alerts)]
+
+
+def _alert(a: Any, path: str, limits: IntakeLimits) -> Alert:
+    if not isinstance(a, dict):
+        raise IntakeError("bad_alert", f"an alert must be an object, got {_kind(a)}", path)
+    labels = _string_map(a.get("labels"), f"{path}.labels", limits, limits.max_label_value)
+    if not labels:
+        raise IntakeError("bad_labels", "an alert needs at least one label", f"{path}.labels")
+    annotations = _string_map(
+        a.get("annotations") or {}, f"{path}.annotations", limits, limits.max_annotation_value
+    )
+    status = _STATUSES.get(a.get("status", "firing"))
+    if status is None:
+        raise IntakeError(
+            "bad_status", f"status must be 'firing' or 'resolved', got {a.get('status')!r}",
+            f"{path}.status",
+        )
+    starts_at = parse_time(a.get("startsAt"), f"{path}.startsAt")
+    ends_raw = a.get("endsAt")
+    ends_at = None
+    if ends_raw not in (None, "", _ZERO_TIME):
+        ends_at = parse_time(ends_raw, f"{path}.endsAt")
+    if status is AlertStatus.FIRING:
+        ends_at = None
+    fp = a.get("fingerprint")
+    if fp is None or fp == "":
+        fp = fingerprint(labels)
+    elif not isinstance(fp, str) or len(fp) > 64:
+        raise IntakeError("bad_fingerprint", "fingerprint must be a short string", f"{path}.fingerprint")
+    gen = a.get("generatorURL") or ""
+    if not isinstance(gen, str):
+        raise IntakeError("bad_generator_url", "generatorURL must be a string", f"{path}.generatorURL")
+    return Alert(
+        fingerprint=fp,
+        status=status,
+        labels=frozen_labels(labels),
+        annotations=frozen_labels(annotations),
+        starts_at=starts_at,
+        ends_at=ends_at,
+        generator_url=gen[:2048],
+        source=SOURCE,
+    )
+
+
+def _string_map(m: Any, path: str, limits: IntakeLimits, max_value: int) -> dict[str, str]:
+    if not isinstance(m, dict):
+        raise IntakeError("bad_labels", f"expected a map of strings, got {_kind(m)}", path)
+    if len(m) > limits.max_labels:
+        raise IntakeError("too_many_labels", f"{len(m)} entries, the limit is {limits.max_labels}", path)
+    for k, v in m.items():
+        if len(k) > limits.max_label_name:
+            raise IntakeError(
+                "label_name_too_long", f"name is {len(k)} characters, the limit is {limits.max_label_name}",
+                f"{path}.{k[:64]}",
+            )
+        if not isinstance(v, str):
+            raise IntakeError("bad_labels", f"value must be a string, got {_kind(v)}", f"{path}.{k}")
+        if len(v) > max_value:
+            raise IntakeError(
+                "label_value_too_long", f"value is {len(v)} characters, the limit is {max_value}",
+                f"{path}.{k}",
+            )
+        if "\x00" in v or "\x00" in k:
+            raise IntakeError("bad_labels", "NUL character in a label", f"{path}.{k[:64]}")
+    return m
+
+
+def _kind(v: object) -> str:
+    return {dict: "an object", list: "a list", str: "a string", bool: "a boolean",
+            type(None): "null", int: "a number", float: "a number"}.get(type(v), type(v).__name__)

@@ -1,0 +1,319 @@
+"""The pipeline in one place: dedup -> correlate -> dispatch -> notify/escalate.
+
+:class:`Processor` is synchronous and does no I/O: it takes a batch of work
+(bodies, people's actions, clock ticks), updates its in-memory state and
+describes everything that must become durable as one
+:class:`~ingestd.store.records.WriteBatch`. The daemon's committer writes that
+batch in one transaction before it answers anyone; ``ingestd replay`` runs the
+same processor without a daemon.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from ingestd.cmdb import Cmdb
+from ingestd.correlate import Correlator
+from ingestd.dedup import Classified, EpisodeTracker, Outcome
+from ingestd.domain import Alert, AlertStatus, Episode, IncidentStatus
+from ingestd.pipeline.book import SYSTEM, IncidentBook
+from ingestd.pipeline.dispatch import Decision, DispatchContext, Dispatcher
+from ingestd.pipeline.notices import Notices
+from ingestd.pipeline.sla import SlaPolicy
+from ingestd.pipeline.work import Action, ActionError, Intake, Result, Tick, Work
+from ingestd.store.records import (
+    AlertRecord,
+    EpisodeRecord,
+    IncidentRecord,
+    TimelineRecord,
+    WriteBatch,
+)
+
+
+@dataclass(slots=True)
+class Stats:
+    """Counts of the last batch, for metrics."""
+
+    received: int = 0
+    new: int = 0
+    resolved: int = 0
+    repeats: int = 0
+    stale: int = 0
+    unmapped: int = 0
+    opened: list[str] | None = None
+    closed: list[str] | None = None
+
+
+class Processor:
+    def __init__(
+        self,
+        cmdb: Cmdb,
+        correlator: Correlator,
+        dispatcher: Dispatcher,
+        sla: SlaPolicy,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self.cmdb = cmdb
+        self.correlator = correlator
+        self.dispatcher = dispatcher
+        self.sla = sla
+        self.clock = clock
+        self.tracker = EpisodeTracker()
+        self.book = IncidentBook()
+        self.notices = Notices()
+        self._ann_hash: dict[str, int] = {}
+
+    # -- the batch --------------------------------------------------------------------
+
+    def process(self, items: Sequence[Work]) -> tuple[WriteBatch, list[Result], Stats]:
+        now = self.clock()
+        batch = WriteBatch()
+        stats = Stats(opened=[], closed=[])
+        touched: set[str] = set()
+        new_keys: list[str] = []
+        results: list[Result] = []
+        for item in items:
+            res = Result()
+            if isinstance(item, Intake):
+                for alert in item.alerts:
+                    touched |= self._alert(alert, now, batch, res, stats, new_keys)
+            elif isinstance(item, Action):
+                try:
+                    touched.add(self._action(item, now, batch))
+                    res.incident = self.book.records.get(item.incident_id)
+                except ActionError as e:
+                    res.error = e
+            elif isinstance(item, Tick):
+                touched |= self.book.apply(self.correlator.tick(item.now), batch, now)
+                touched |= self._fire_timers(item, batch)
+            results.append(res)
+        for key in new_keys:
+            ep = self.book.episodes[key]
+            inc = self.correlator.incident_of(key)
+            if inc is None:  # a correlator must place every episode
+                raise RuntimeError(f"episode {key} was placed in no incident")
+            batch.episodes[key] = EpisodeRecord(
+                key, ep.fingerprint, inc, ep.starts_at, ep.ends_at, ep.ci, ep.alertname,
+                ep.severity, dict(ep.labels),
+            )
+        for inc in touched:
+            rec = self.book.records.get(inc)
+            if rec is None:  # merged away
+                continue
+            self._refresh(rec, now, batch)
+            batch.incidents[rec.id] = rec
+        stats.opened = [r.priority.value for r in batch.incidents.values() if r.created_at == now]
+        stats.closed = [r.priority.value for r in batch.incidents.values()
+                        if r.resolved_at is not None and r.updated_at == now
+                        and r.status is IncidentStatus.RESOLVED]
+        return batch, results, stats
+
+    # -- alerts -----------------------------------------------------------------------
+
+    def _alert(self, alert: Alert, now: datetime, batch: WriteBatch, res: Result, stats: Stats,
+               new_keys: list[str]) -> set[str]:
+        stats.received += 1
+        c = self.tracker.classify(alert)
+        fp = alert.fingerprint
+        if c.outcome in (Outcome.REPEAT, Outcome.STALE):
+            res.repeats += 1
+            stats.repeats += c.outcome is Outcome.REPEAT
+            stats.stale += c.outcome is Outcome.STALE
+            ann = hash(tuple(alert.annotations.items()))
+            if c.outcome is Outcome.REPEAT and self._ann_hash.get(fp) != ann:
+                self._ann_hash[fp] = ann
+                batch.alerts[fp] = self._alert_record(alert, c, now)
+            else:
+                n, _ = batch.seen_only.get(fp, (0, now))
+                batch.seen_only[fp] = (n + 1, now)
+            return set()
+        self._ann_hash[fp] = hash(tuple(alert.annotations.items()))
+        batch.alerts[fp] = self._alert_record(alert, c, now)
+        touched: set[str] = set()
+        if c.closed_previous:
+            touched |= self._end_episode(c.closed_previous, c.starts_at, batch, now)
+        if c.outcome is Outcome.RESOLVED:
+            res.resolved += 1
+            stats.resolved += 1
+            assert c.ends_at is not None
+            return touched | self._end_episode(c.key, c.ends_at, batch, now)
+        res.new += 1
+        stats.new += 1
+        mapped = self.cmdb.map_labels(alert.labels)
+        if mapped.ci is None:
+            stats.unmapped += 1
+        ep = Episode(c.key, fp, alert.alertname, mapped.ci, alert.severity, alert.labels,
+                     c.starts_at, None)
+        self.book.episodes[ep.key] = ep
+        new_keys.append(ep.key)
+        touched |= self.book.apply(self.correlator.firing(ep), batch, now)
+        if c.ends_at is not None:
+            touched |= self._end_episode(c.key, c.ends_at, batch, now)
+        return touched
+
+    def _end_episode(self, key: str, ends_at: datetime, batch: WriteBatch,
+                     now: datetime) -> set[str]:
+        batch.episode_ends[key] = ends_at
+        ep = self.book.episodes.get(key)
+        if ep is None:  # its incident is no longer in memory: only the row changes
+            return set()
+        ended = Episode(ep.key, ep.fingerprint, ep.alertname, ep.ci, ep.severity, ep.labels,
+                        ep.starts_at, ends_at)
+        self.book.episode_resolved(ended)
+        inc = self.correlator.incident_of(key)
+        touched = {inc} if inc else set()
+        return touched | self.book.apply(self.correlator.resolved(ended), batch, now)
+
+    @staticmethod
+    def _alert_record(alert: Alert, c: Classified, now: datetime) -> AlertRecord:
+        return AlertRecord(
+            fingerprint=alert.fingerprint, source=alert.source, labels=dict(alert.labels),
+            annotations=dict(alert.annotations),
+            status=AlertStatus.RESOLVED.value if c.ends_at else AlertStatus.FIRING.value,
+            starts_at=c.starts_at, ends_at=c.ends_at, episode=c.key, last_seen=now,
+            generator_url=alert.generator_url,
+        )
+
+    # -- derived incident fields, dispatch, notices, timers ---------------------------
+
+    def _refresh(self, rec: IncidentRecord, now: datetime, batch: WriteBatch) -> None:
+        members = self.book.members.get(rec.id, set())
+        firing = self.book.firing.get(rec.id, set())
+        eps = [self.book.episodes[k] for k in members if k in self.book.episodes]
+        view = self.correlator.incident(rec.id)
+        cis = set(view.cis) if view else {e.ci for e in eps if e.ci}
+        if rec.root_ci:
+            cis.add(rec.root_ci)
+        rec.cis = sorted(cis)
+        rec.alert_count = len(members)
+        rec.firing_count = len(firing)
+        rec.last_activity = max([e.starts_at for e in eps] + [rec.opened_at])
+        rec.updated_at = now
+        lead = _lead_episode(eps, rec.root_ci)
+        if lead is not None:
+            rec.labels = dict(lead.labels)
+            root = f" on {rec.root_ci}" if rec.root_ci else ""
+            more = f" (+{len(members) - 1} related)" if len(members) > 1 else ""
+            rec.title = f"{lead.alertname or 'alert'}{root}{more}"
+        severity = _worst_severity(eps)
+        root_ci = self.cmdb.get(rec.root_ci)
+        decision = self.dispatcher.decide(DispatchContext(
+            labels=rec.labels, root=root_ci, root_inferred=rec.root_inferred,
+            blast_radius=len(self.cmdb.blast_radius(rec.root_ci)) if rec.root_ci else 0,
+            severity=severity, status=rec.status.value, at=now,
+        ))
+        self._apply_decision(rec, decision, now, batch)
+        self.notices.after_change(rec, decision, now, batch, self.sla)
+
+    def _apply_decision(self, rec: IncidentRecord, d: Decision, now: datetime,
+                        batch: WriteBatch) -> None:
+        fresh = rec.created_at == now and not rec.team and not rec.priority_reason
+        if d.priority is not rec.priority and not fresh:
+            batch.timeline.append(TimelineRecord(rec.id, now, "priority_changed", SYSTEM, {
+                "old": rec.priority.value, "new": d.priority.value, "reason": d.priority_reason}))
+        rec.priority, rec.priority_reason = d.priority, d.priority_reason
+        if d.team != rec.team:
+            if not fresh:
+                batch.timeline.append(TimelineRecord(rec.id, now, "routed", SYSTEM, {
+                    "team": d.team, "route": list(d.route_path)}))
+            rec.team = d.team
+        if d.assignee and not rec.assignee:
+            rec.assignee = d.assignee
+            batch.timeline.append(TimelineRecord(rec.id, now, "assigned", SYSTEM,
+                                                 {"assignee": d.assignee, "why": "on call"}))
+        rec.tags = list(d.tags)
+        rec.runbook_url = d.runbook_url
+        rec.receivers = list(d.receivers)
+        rec.escalation = d.escalation
+        rec.suppressed = d.suppressed
+
+    # -- people's actions -------------------------------------------------------------
+
+    def _action(self, a: Action, now: datetime, batch: WriteBatch) -> str:
+        rec = self.book.records.get(a.incident_id)
+        if rec is None:
+            raise ActionError(404, "not_found", f"no incident {a.incident_id!r} is active;"
+                              " a resolved incident older than the reopen window cannot change")
+        kind = a.kind
+        detail: dict[str, object] = {}
+        if kind == "acknowledge":
+            if rec.status is not IncidentStatus.OPEN:
+                raise ActionError(409, "conflict", f"incident is {rec.status.value}, not open")
+            rec.status = IncidentStatus.ACKNOWLEDGED
+            rec.acknowledged_at, rec.acknowledged_by = now, a.actor
+            batch.cancel_timers.add((rec.id, "sla_ack"))
+            batch.cancel_timers.add((rec.id, "escalation"))
+        elif kind == "resolve":
+            if not rec.status.is_active:
+                raise ActionError(409, "conflict", f"incident is already {rec.status.value}")
+            rec.status, rec.resolved_at = IncidentStatus.RESOLVED, now
+        elif kind == "reopen":
+            if rec.status.is_active:
+                raise ActionError(409, "conflict", f"incident is {rec.status.value}, not resolved")
+            rec.status, rec.resolved_at = IncidentStatus.OPEN, None
+            rec.acknowledged_at = rec.acknowledged_by = None
+        elif kind == "assign":
+            if not a.assignee:
+                raise ActionError(400, "missing_assignee", "give 'assignee'")
+            detail["assignee"] = a.assignee
+            detail["previous"] = rec.assignee
+            rec.assignee = a.assignee
+        elif kind == "note":
+            if not a.note:
+                raise ActionError(400, "missing_note", "give 'note': the text to add")
+        else:
+            raise ActionError(400, "unknown_action", f"unknown action {kind!r}")
+        if a.note:
+            detail["note"] = a.note
+        past = {"acknowledge": "acknowledged", "resolve": "resolved", "reopen": "reopened",
+                "assign": "assigned", "note": "note"}[kind]
+        batch.timeline.append(TimelineRecord(rec.id, now, past, a.actor, detail))
+        rec.updated_at = now
+        batch.incidents[rec.id] = rec
+        self.notices.after_action(rec, past, now, batch, self.sla)
+        return rec.id
+
+    # -- timers -----------------------------------------------------------------------
+
+    def _fire_timers(self, tick: Tick, batch: WriteBatch) -> set[str]:
+        touched = set()
+        for t in tick.due:
+            batch.fired_timers.append(t.id)
+            rec = self.book.records.get(t.incident_id)
+            if rec is None or not rec.status.is_active:
+                continue
+            if t.kind == "sla_ack" and rec.status is not IncidentStatus.OPEN:
+                continue
+            self.notices.timer_fired(rec, t, tick.now, batch)
+            touched.add(rec.id)
+        return touched
+
+
+def _lead_episode(eps: list[Episode], root: str | None) -> Episode | None:
+    if not eps:
+        return None
+    on_root = [e for e in eps if root and e.ci == root]
+    pool = on_root or eps
+    return min(pool, key=lambda e: (e.starts_at, e.key))
+
+
+_SEV_ORDER = ["critical", "page", "error", "high", "warning", "info", "none", ""]
+
+
+def _worst_severity(eps: list[Episode]) -> str:
+    sevs = [e.severity.lower() for e in eps if e.ends_at is None] or [
+        e.severity.lower() for e in eps]
+    best = ""
+    for s in sevs:
+        if s in _SEV_ORDER and (best == "" or _SEV_ORDER.index(s) < _SEV_ORDER.index(best)):
+            best = s
+        elif s not in _SEV_ORDER and best == "":
+            best = s
+    return best
+
+
+def incident_window(reopen: timedelta, window: timedelta) -> timedelta:
+    """How far back resolved incidents are kept in memory after a start."""
+    return max(reopen, window) + timedelta(minutes=5)

@@ -1,0 +1,39 @@
+"""Rebuild the pipeline's in-memory state from the store after a start or a failed commit."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from ingestd.correlate import IncidentView
+from ingestd.domain import Episode, frozen_labels
+from ingestd.pipeline.processor import Processor
+from ingestd.store.base import Store
+
+KEEP_RESOLVED = timedelta(days=2)
+
+
+async def restore(processor: Processor, store: Store) -> None:
+    for a in await store.load_alerts():
+        processor.tracker.remember(a.fingerprint, a.episode, a.starts_at, a.ends_at, a.seen)
+    since = processor.clock() - KEEP_RESOLVED
+    records = [r for r in await store.load_active_incidents(since) if r.merged_into is None]
+    by_incident: dict[str, list[Episode]] = {r.id: [] for r in records}
+    for e in await store.load_episodes([r.id for r in records]):
+        by_incident[e.incident_id].append(Episode(
+            e.key, e.fingerprint, e.alertname, e.ci, e.severity, frozen_labels(e.labels),
+            e.starts_at, e.ends_at))
+    views = []
+    all_eps: list[Episode] = []
+    for r in records:
+        eps = by_incident[r.id]
+        processor.book.load(r, eps)
+        processor.notices.remember(r)
+        all_eps.extend(eps)
+        views.append(IncidentView(
+            id=r.id, opened_at=r.opened_at, last_activity=r.last_activity or r.opened_at,
+            episodes={e.key for e in eps}, cis=set(r.cis), root_ci=r.root_ci,
+            root_inferred=r.root_inferred,
+            resolved_at=None if r.status.is_active else (r.resolved_at or r.updated_at),
+            fingerprints={e.fingerprint for e in eps},
+        ))
+    processor.correlator.restore(views, all_eps)

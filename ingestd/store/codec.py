@@ -1,0 +1,51 @@
+"""Row encoding shared by the SQL stores: times as sortable UTC text, maps as JSON."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+
+from ingestd.domain import IncidentStatus, Priority
+from ingestd.store.records import IncidentRecord
+
+
+def ts(dt: datetime | None) -> str | None:
+    if dt is None:
+        return None
+    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def parse_ts(s: str | None) -> datetime | None:
+    return datetime.fromisoformat(s) if s else None
+
+
+def dumps(obj: Any) -> str:
+    return orjson.dumps(obj).decode()
+
+
+def loads(s: str | bytes) -> Any:
+    return orjson.loads(s)
+
+
+_TIME_FIELDS = ("opened_at", "updated_at", "created_at", "last_activity", "acknowledged_at", "resolved_at")
+
+
+def incident_doc(r: IncidentRecord) -> str:
+    d = {f: getattr(r, f) for f in IncidentRecord.__slots__}  # type: ignore[attr-defined]
+    for f in _TIME_FIELDS:
+        d[f] = ts(d[f])
+    d["status"] = r.status.value
+    d["priority"] = r.priority.value
+    return dumps(d)
+
+
+def incident_from_doc(doc: str | bytes) -> IncidentRecord:
+    d = loads(doc)
+    for f in _TIME_FIELDS:
+        d[f] = parse_ts(d.get(f))
+    d["status"] = IncidentStatus(d["status"])
+    d["priority"] = Priority(d["priority"])
+    known = set(IncidentRecord.__slots__)  # type: ignore[attr-defined]
+    return IncidentRecord(**{k: v for k, v in d.items() if k in known})

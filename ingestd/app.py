@@ -104,7 +104,7 @@ class Daemon:
         """Stop taking bodies (503), let those in flight commit."""
         self.runtime.draining = True
         deadline = time.monotonic() + self.settings.drain_timeout
-        while self.runtime.in_flight and time.monotonic() < deadline:
+        while self.runtime.in_flight and time.monotonic() < deadline:  # noqa: ASYNC110
             await asyncio.sleep(0.02)
         await self.committer.drain()
 

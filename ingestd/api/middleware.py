@@ -8,7 +8,7 @@ from aiohttp import web
 
 from ingestd.api.auth import ANONYMOUS_ADMIN
 from ingestd.api.routes import ROUTE_ROLES, error
-from ingestd.api.state import RUNTIME
+from ingestd.api.state import PRINCIPAL, RUNTIME
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -25,7 +25,7 @@ async def authenticate(request: web.Request, handler: Handler) -> web.StreamResp
     if role is None:
         return await handler(request)
     if tokens is None:
-        request["principal"] = ANONYMOUS_ADMIN
+        request[PRINCIPAL] = ANONYMOUS_ADMIN
         return await handler(request)
     header = request.headers.get("Authorization", "")
     scheme, _, presented = header.partition(" ")
@@ -38,5 +38,5 @@ async def authenticate(request: web.Request, handler: Handler) -> web.StreamResp
                      headers={"WWW-Authenticate": 'Bearer realm="ingestd", error="invalid_token"'})
     if not who.may(role):
         return error(403, "forbidden", f"token {who.name!r} lacks the role {role!r}")
-    request["principal"] = who
+    request[PRINCIPAL] = who
     return await handler(request)

@@ -75,6 +75,8 @@ OPENAPI: dict[str, Any] = {
         "/metrics": {"get": {"summary": "Prometheus metrics", "responses": {
             "200": {"description": "Text exposition",
                     "content": {"text/plain": {"schema": {"type": "string"}}}}}}},
+        "/api/v1/openapi.json": {"get": {"summary": "This document", "responses": {
+            "200": _resp("OpenAPI 3.1", {"type": "object"})}}},
         "/api/v1/alerts/alertmanager": {"post": {
             "summary": "Alertmanager webhook (version 4)", "security": [{"bearer": []}],
             "requestBody": {"required": True, "content": {"application/json": {

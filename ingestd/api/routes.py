@@ -12,7 +12,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from ingestd import metrics
 from ingestd.api.auth import ANONYMOUS_ADMIN, Principal
 from ingestd.api.openapi import OPENAPI
-from ingestd.api.state import RUNTIME
+from ingestd.api.state import PRINCIPAL, RUNTIME
 from ingestd.api.views import decode_cursor, encode_cursor, incident_detail, incident_summary
 from ingestd.domain import IncidentStatus
 from ingestd.intake import alertmanager
@@ -187,7 +187,7 @@ async def get_incident(request: web.Request) -> web.Response:
 
 async def _act(request: web.Request, kind: str) -> web.Response:
     rt = request.app[RUNTIME]
-    who: Principal = request.get("principal", ANONYMOUS_ADMIN)
+    who: Principal = request.get(PRINCIPAL, ANONYMOUS_ADMIN)
     body: dict[str, Any] = {}
     if request.can_read_body:
         try:

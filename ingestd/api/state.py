@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
-from ingestd.api.auth import TokenBook
+from ingestd.api.auth import Principal, TokenBook
 from ingestd.intake.limits import IntakeLimits
 
 if TYPE_CHECKING:
@@ -30,3 +30,4 @@ class Runtime:
 
 
 RUNTIME: web.AppKey[Runtime] = web.AppKey("runtime", Runtime)
+PRINCIPAL: web.RequestKey[Principal] = web.RequestKey("principal", Principal)

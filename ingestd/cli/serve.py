@@ -10,13 +10,13 @@ import sys
 
 from aiohttp import web
 
-from ingestd.config import ConfigError, load_settings
+from ingestd.config import ConfigError, Settings, load_settings
 from ingestd.logs import setup_logging
 
 log = logging.getLogger("ingestd")
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("serve", help="run the daemon",
                        description="Run the daemon. Every flag has an INGESTD_<NAME> variable.")
     p.add_argument("--config", help="YAML file of settings (INGESTD_CONFIG)")
@@ -52,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
     return asyncio.run(serve(settings))
 
 
-async def serve(settings) -> int:  # type: ignore[no-untyped-def]
+async def serve(settings: Settings) -> int:
     from ingestd.app import Daemon
     from ingestd.cmdb import CmdbError
 

@@ -43,7 +43,10 @@ def parse_time(value: object, path: str) -> datetime:
     return parsed
 
 
-def parse_body(raw: bytes, limits: IntakeLimits = IntakeLimits()) -> list[Alert]:
+DEFAULT_LIMITS = IntakeLimits()
+
+
+def parse_body(raw: bytes, limits: IntakeLimits = DEFAULT_LIMITS) -> list[Alert]:
     if len(raw) > limits.max_body_bytes:
         raise BodyTooLarge(
             "body_too_large", f"body is {len(raw)} bytes, the limit is {limits.max_body_bytes}"

@@ -13,9 +13,9 @@ def open_store(url: str) -> Store:
             path = path[1:] if not path.startswith("//") else path[1:]
         return SqliteStore(path or "data/ingestd.db")
     if url.startswith(("postgresql://", "postgres://")):
-        from ingestd.store import postgres
+        from ingestd.store.postgres import PostgresStore
 
-        return postgres.PostgresStore(url)  # type: ignore[no-any-return]
+        return PostgresStore(url)
     raise ValueError(f"--db {url!r}: expected sqlite:///PATH or postgresql://…")
 
 

@@ -33,7 +33,7 @@ _TIME_FIELDS = ("opened_at", "updated_at", "created_at", "last_activity", "ackno
 
 
 def incident_doc(r: IncidentRecord) -> str:
-    d = {f: getattr(r, f) for f in IncidentRecord.__slots__}  # type: ignore[attr-defined]
+    d = {f: getattr(r, f) for f in IncidentRecord.__slots__}
     for f in _TIME_FIELDS:
         d[f] = ts(d[f])
     d["status"] = r.status.value
@@ -47,5 +47,5 @@ def incident_from_doc(doc: str | bytes) -> IncidentRecord:
         d[f] = parse_ts(d.get(f))
     d["status"] = IncidentStatus(d["status"])
     d["priority"] = Priority(d["priority"])
-    known = set(IncidentRecord.__slots__)  # type: ignore[attr-defined]
+    known = set(IncidentRecord.__slots__)
     return IncidentRecord(**{k: v for k, v in d.items() if k in known})

@@ -35,7 +35,7 @@ bench: $(STAMP)
 
 ## Feed a recorded alert storm into a running daemon (make run in another shell).
 demo: $(STAMP)
-	$(BIN)/python -m ingestd.cli demo
+	$(BIN)/ingestd demo
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache

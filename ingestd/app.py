@@ -7,7 +7,7 @@ import contextlib
 import hashlib
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -36,6 +36,12 @@ log = logging.getLogger("ingestd")
 
 def wall_clock() -> datetime:
     return datetime.now(UTC)
+
+
+def make_processor(cmdb: Cmdb, settings: Settings, clock: Callable[[], datetime]) -> Processor:
+    """The pipeline as the daemon runs it; ``ingestd replay`` builds the same one."""
+    correlator = PerCiCorrelator(new_incident_id, settings.correlation_settings())
+    return Processor(cmdb, correlator, CmdbDispatcher(), DefaultSla(), clock)
 
 
 class Daemon:
@@ -69,8 +75,7 @@ class Daemon:
         return cmdb
 
     def _processor(self) -> Processor:
-        correlator = PerCiCorrelator(new_incident_id, self.settings.correlation_settings())
-        return Processor(self.cmdb, correlator, CmdbDispatcher(), DefaultSla(), wall_clock)
+        return make_processor(self.cmdb, self.settings, wall_clock)
 
     # -- lifecycle --------------------------------------------------------------------
 

@@ -23,6 +23,7 @@ from ingestd.config import Settings
 from ingestd.correlate.per_ci import PerCiCorrelator
 from ingestd.ids import new_incident_id
 from ingestd.intake.limits import IntakeLimits
+from ingestd.intake.mapped import load_mappings
 from ingestd.pipeline.committer import Committer
 from ingestd.pipeline.dispatch import CmdbDispatcher
 from ingestd.pipeline.processor import Processor
@@ -65,7 +66,8 @@ class Daemon:
         self.runtime = Runtime(
             store=self.store, committer=self.committer, cmdb=self.cmdb, tokens=tokens,
             limits=IntakeLimits(max_body_bytes=settings.max_body_bytes,
-                                max_alerts=settings.max_alerts))
+                                max_alerts=settings.max_alerts),
+            sources=load_mappings(settings.sources))
         self._cmdb_stamp = self._stamp(settings.cmdb)
 
     def _load_cmdb(self) -> Cmdb:

@@ -51,6 +51,8 @@ class Settings:
     listen: str = "127.0.0.1:9095"
     cmdb: str = "cmdb.yaml"
     rules: str = "rules"
+    sources: str = "sources"
+    """Directory of extra JSON source mappings (optional; Grafana and Zabbix are shipped)."""
     db: str = "sqlite:///data/ingestd.db"
     auth: str = "tokens"  # "tokens" | "none"
     tokens: str | None = None

@@ -85,6 +85,18 @@ OPENAPI: dict[str, Any] = {
                 "200": _resp("Every alert of the body is stored", {"type": "object"}),
                 "413": _resp("Body over the size limit", _ERROR),
                 "503": _resp("Overloaded or shutting down: retry", _ERROR), **_ERRORS}}},
+        "/api/v1/alerts/{source}": {"post": {
+            "summary": "Any JSON source with a declared field mapping (grafana, zabbix, ...)",
+            "security": [{"bearer": []}],
+            "parameters": [{"name": "source", "in": "path", "required": True,
+                            "schema": {"type": "string"}}],
+            "requestBody": {"required": True, "content": {"application/json": {
+                "schema": {"type": "object"}}}},
+            "responses": {
+                "200": _resp("Every alert of the body is stored", {"type": "object"}),
+                "404": _resp("No mapping for this source", _ERROR),
+                "413": _resp("Body over the size limit", _ERROR),
+                "503": _resp("Overloaded or shutting down: retry", _ERROR), **_ERRORS}}},
         "/api/v1/incidents": {"get": {
             "summary": "Incidents, newest first", "security": [{"bearer": []}],
             "parameters": [

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -14,9 +15,10 @@ from ingestd.api.auth import ANONYMOUS_ADMIN, Principal
 from ingestd.api.openapi import OPENAPI
 from ingestd.api.state import PRINCIPAL, RUNTIME
 from ingestd.api.views import decode_cursor, encode_cursor, incident_detail, incident_summary
-from ingestd.domain import IncidentStatus
+from ingestd.domain import Alert, IncidentStatus
 from ingestd.intake import alertmanager
-from ingestd.intake.errors import IntakeError, Overloaded
+from ingestd.intake.errors import BodyTooLarge, IntakeError, Overloaded
+from ingestd.intake.limits import IntakeLimits
 from ingestd.pipeline.work import Action, Intake
 from ingestd.store.base import StoreError
 from ingestd.store.records import IncidentQuery
@@ -86,6 +88,23 @@ async def openapi(request: web.Request) -> web.Response:
 
 @needs("ingest", "POST", "/api/v1/alerts/alertmanager")
 async def intake_alertmanager(request: web.Request) -> web.Response:
+    return await _ingest(request, "alertmanager", alertmanager.parse_body)
+
+
+@needs("ingest", "POST", "/api/v1/alerts/{source}")
+async def intake_mapped(request: web.Request) -> web.Response:
+    """Any JSON source with a field mapping (``sources/*.yaml``; Grafana and Zabbix shipped)."""
+    rt = request.app[RUNTIME]
+    name = request.match_info["source"]
+    mapping = rt.sources.get(name)
+    if mapping is None:
+        known = ", ".join(["alertmanager", *sorted(rt.sources)])
+        return error(404, "unknown_source", f"no source {name!r} (known: {known})", "source")
+    return await _ingest(request, name, mapping.parse)
+
+
+async def _ingest(request: web.Request, source: str,
+                  parse: Callable[[bytes, IntakeLimits], list[Alert]]) -> web.Response:
     rt = request.app[RUNTIME]
     started = time.perf_counter()
     if rt.draining:
@@ -93,14 +112,14 @@ async def intake_alertmanager(request: web.Request) -> web.Response:
     rt.in_flight += 1
     try:
         if request.content_length is not None and request.content_length > rt.limits.max_body_bytes:
-            raise alertmanager.BodyTooLarge(
+            raise BodyTooLarge(
                 "body_too_large",
                 f"body is {request.content_length} bytes, the limit is {rt.limits.max_body_bytes}")
         raw = await request.read()
-        alerts = alertmanager.parse_body(raw, rt.limits)
+        alerts = parse(raw, rt.limits)
         for a in alerts:
-            metrics.ALERTS_RECEIVED.labels(source="alertmanager", status=a.status.value).inc()
-        result = await rt.committer.submit(Intake(alerts, "alertmanager"))
+            metrics.ALERTS_RECEIVED.labels(source=source, status=a.status.value).inc()
+        result = await rt.committer.submit(Intake(alerts, source))
     except IntakeError as e:
         metrics.BODIES_REJECTED.labels(reason=e.error).inc()
         return json_response(e.as_json(), e.status)
@@ -112,7 +131,7 @@ async def intake_alertmanager(request: web.Request) -> web.Response:
         return overloaded(e)
     finally:
         rt.in_flight -= 1
-    metrics.INTAKE_LATENCY.labels(source="alertmanager").observe(time.perf_counter() - started)
+    metrics.INTAKE_LATENCY.labels(source=source).observe(time.perf_counter() - started)
     return json_response({"status": "stored", "alerts": len(alerts), "new": result.new,
                           "resolved": result.resolved, "repeats": result.repeats})
 

@@ -9,6 +9,7 @@ from aiohttp import web
 
 from ingestd.api.auth import Principal, TokenBook
 from ingestd.intake.limits import IntakeLimits
+from ingestd.intake.mapped import SourceMapping
 
 if TYPE_CHECKING:
     from ingestd.cmdb import Cmdb
@@ -24,6 +25,8 @@ class Runtime:
     tokens: TokenBook | None
     """None: authentication is off (``--auth none``)."""
     limits: IntakeLimits = field(default_factory=IntakeLimits)
+    sources: dict[str, SourceMapping] = field(default_factory=dict)
+    """Mapped JSON sources by name (POST /api/v1/alerts/{name})."""
     ready: bool = False
     draining: bool = False
     in_flight: int = 0

@@ -14,6 +14,7 @@ from pathlib import Path
 from aiohttp import web
 
 from ingestd import metrics
+from ingestd.api import context_routes  # noqa: F401  (adds its routes to the shared table)
 from ingestd.api.auth import load_tokens
 from ingestd.api.middleware import authenticate
 from ingestd.api.routes import routes

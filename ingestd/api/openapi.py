@@ -97,7 +97,18 @@ OPENAPI: dict[str, Any] = {
                 "404": _resp("No mapping for this source", _ERROR),
                 "413": _resp("Body over the size limit", _ERROR),
                 "503": _resp("Overloaded or shutting down: retry", _ERROR), **_ERRORS}}},
-        "/api/v1/incidents": {"get": {
+        "/api/v1/incidents": {"post": {
+            "summary": "Open an incident by hand", "security": [{"bearer": []}],
+            "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                "type": "object", "required": ["title"], "properties": {
+                    "title": {"type": "string"}, "ci": {"type": "string"},
+                    "severity": {"type": "string"}, "summary": {"type": "string"},
+                    "description": {"type": "string"}, "runbook_url": {"type": "string"},
+                    "labels": {"type": "object",
+                               "additionalProperties": {"type": "string"}}}}}}},
+            "responses": {"201": _resp("The incident", {"type": "object"}),
+                          "503": _resp("Overloaded; retry", _ERROR), **_ERRORS}},
+            "get": {
             "summary": "Incidents, newest first", "security": [{"bearer": []}],
             "parameters": [
                 {"name": "status", "in": "query", "schema": {"type": "string"},
@@ -125,6 +136,35 @@ OPENAPI: dict[str, Any] = {
         "/api/v1/incidents/{id}/reopen": _action("Reopen"),
         "/api/v1/incidents/{id}/assign": _action("Assign to someone"),
         "/api/v1/incidents/{id}/notes": _action("Add a note"),
+        "/api/v1/changes": {
+            "post": {"summary": "Report a change (deployment, config) on a CI",
+                     "security": [{"bearer": []}],
+                     "requestBody": {"required": True, "content": {"application/json": {
+                         "schema": {"type": "object", "required": ["ci", "summary"],
+                                    "properties": {
+                                        "ci": {"type": "string"}, "summary": {"type": "string"},
+                                        "author": {"type": "string"}, "kind": {"type": "string"},
+                                        "started_at": {"type": "string", "format": "date-time"},
+                                        "ended_at": {"type": "string", "format": "date-time"},
+                                        "link": {"type": "string"}}}}}},
+                     "responses": {"201": _resp("Stored", {"type": "object"}),
+                                   "503": _resp("Overloaded; retry", _ERROR), **_ERRORS}},
+            "get": {"summary": "Changes, newest first", "security": [{"bearer": []}],
+                    "parameters": [{"name": "ci", "in": "query", "schema": {"type": "string"}},
+                                   {"name": "since", "in": "query",
+                                    "schema": {"type": "string", "format": "date-time"}}],
+                    "responses": {"200": _resp("Changes", {"type": "object"}), **_ERRORS}}},
+        "/api/v1/problems": {"get": {
+            "summary": "Problem records (recurring faults)", "security": [{"bearer": []}],
+            "parameters": [{"name": "status", "in": "query",
+                            "schema": {"enum": ["open", "closed"]}}],
+            "responses": {"200": _resp("Problems", {"type": "object"}), **_ERRORS}}},
+        "/api/v1/problems/{id}": {"get": {
+            "summary": "One problem", "security": [{"bearer": []}], "parameters": [_ID],
+            "responses": {"200": _resp("The problem", {"type": "object"}),
+                          "404": _resp("No such problem", _ERROR), **_ERRORS}}},
+        "/api/v1/problems/{id}/notes": _action("Annotate a problem"),
+        "/api/v1/problems/{id}/close": _action("Close a problem"),
         "/api/v1/outbox": {"get": {
             "summary": "Notification outbox (dead letters with state=dead)",
             "security": [{"bearer": []}],

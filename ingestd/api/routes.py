@@ -201,7 +201,12 @@ async def get_incident(request: web.Request) -> web.Response:
         return error(404, "not_found", f"no incident {incident_id!r}", "id")
     eps = await rt.store.incident_episodes(incident_id)
     timeline = await rt.store.incident_timeline(incident_id)
-    return json_response(incident_detail(rec, eps, timeline, rt.cmdb))
+    doc = incident_detail(rec, eps, timeline, rt.cmdb)
+    from ingestd.api.context_routes import similar_incidents
+
+    doc["similar"] = await similar_incidents(
+        request, rec.root_ci, frozenset(e.alertname for e in eps), rec.id)
+    return json_response(doc)
 
 
 async def _act(request: web.Request, kind: str) -> web.Response:

@@ -30,6 +30,7 @@ def incident_summary(r: IncidentRecord, episodes: list[EpisodeRecord]) -> dict[s
         "alert_count": r.alert_count, "firing_count": r.firing_count, "tags": list(r.tags),
         "runbook_url": r.runbook_url, "receivers": list(r.receivers),
         "suppressed": r.suppressed, "linked_to": r.linked_to, "merged_into": r.merged_into,
+        "suspects": list(r.suspects), "problem_id": r.problem_id,
         "alerts": [alert_entry(e) for e in episodes],
     }
 

@@ -15,14 +15,26 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from ingestd.cmdb import Cmdb
+from ingestd.context.changes import ChangeLog, as_suspect
+from ingestd.context.recurrence import RecurrencePolicy, RecurrenceTracker, signature
 from ingestd.correlate import Correlator
 from ingestd.dedup import Classified, EpisodeTracker, Outcome
 from ingestd.domain import Alert, AlertStatus, Episode, IncidentStatus
+from ingestd.ids import new_incident_id
 from ingestd.pipeline.book import SYSTEM, IncidentBook
 from ingestd.pipeline.dispatch import Decision, DispatchContext, Dispatcher
 from ingestd.pipeline.notices import Notices
 from ingestd.pipeline.sla import SlaPolicy
-from ingestd.pipeline.work import Action, ActionError, Intake, Result, Tick, Work
+from ingestd.pipeline.work import (
+    Action,
+    ActionError,
+    Intake,
+    ProblemAction,
+    ReportChange,
+    Result,
+    Tick,
+    Work,
+)
 from ingestd.store.records import (
     AlertRecord,
     EpisodeRecord,
@@ -54,6 +66,8 @@ class Processor:
         dispatcher: Dispatcher,
         sla: SlaPolicy,
         clock: Callable[[], datetime],
+        new_id: Callable[[datetime], str] | None = None,
+        recurrence: RecurrencePolicy | None = None,
     ) -> None:
         self.cmdb = cmdb
         self.correlator = correlator
@@ -63,6 +77,9 @@ class Processor:
         self.tracker = EpisodeTracker()
         self.book = IncidentBook()
         self.notices = Notices()
+        self.changes = ChangeLog()
+        self.recurrence = RecurrenceTracker(recurrence or RecurrencePolicy(),
+                                            new_id or new_incident_id)
         self._ann_hash: dict[str, int] = {}
 
     # -- the batch --------------------------------------------------------------------
@@ -88,6 +105,14 @@ class Processor:
             elif isinstance(item, Tick):
                 touched |= self.book.apply(self.correlator.tick(item.now), batch, now)
                 touched |= self._fire_timers(item, batch)
+            elif isinstance(item, ReportChange):
+                self.changes.add(item.change)
+                batch.changes.append(item.change)
+            elif isinstance(item, ProblemAction):
+                try:
+                    res.incident = self._problem_action(item, now, batch)
+                except ActionError as e:
+                    res.error = e
             results.append(res)
         for key in new_keys:
             ep = self.book.episodes[key]
@@ -103,6 +128,8 @@ class Processor:
             if rec is None:  # merged away
                 continue
             self._refresh(rec, now, batch)
+            if rec.created_at == now:
+                self._recurrence(rec, now, batch)
             batch.incidents[rec.id] = rec
         stats.opened = [r.priority.value for r in batch.incidents.values() if r.created_at == now]
         stats.closed = [r.priority.value for r in batch.incidents.values()
@@ -197,6 +224,7 @@ class Processor:
             root = f" on {rec.root_ci}" if rec.root_ci else ""
             more = f" (+{len(members) - 1} related)" if len(members) > 1 else ""
             rec.title = f"{lead.alertname or 'alert'}{root}{more}"
+        self._suspects(rec, now, batch)
         severity = _worst_severity(eps)
         root_ci = self.cmdb.get(rec.root_ci)
         decision = self.dispatcher.decide(DispatchContext(
@@ -228,6 +256,46 @@ class Processor:
         rec.receivers = list(d.receivers)
         rec.escalation = d.escalation
         rec.suppressed = d.suppressed
+
+    def _suspects(self, rec: IncidentRecord, now: datetime, batch: WriteBatch) -> None:
+        found = [as_suspect(c, rec.root_ci)
+                 for c in self.changes.suspects(self.cmdb, rec.root_ci, rec.opened_at)]
+        if found != rec.suspects:
+            rec.suspects = found
+            if found:
+                batch.timeline.append(TimelineRecord(rec.id, now, "suspect_changes", SYSTEM, {
+                    "changes": found}))
+
+    def _recurrence(self, rec: IncidentRecord, now: datetime, batch: WriteBatch) -> None:
+        lead = rec.labels.get("alertname", "")
+        sig = signature(rec.root_ci, lead)
+        if sig is None:
+            return
+        problem = self.recurrence.observe(rec, sig, rec.opened_at)
+        if problem is None:
+            return
+        rec.problem_id = problem.id
+        batch.problems[problem.id] = problem
+        batch.timeline.append(TimelineRecord(rec.id, now, "problem", SYSTEM, {
+            "problem": problem.id, "recurrences": len(problem.incidents)}))
+
+    def _problem_action(self, a: ProblemAction, now: datetime, batch: WriteBatch) -> object:
+        problem = next((p for p in self.recurrence.open_problems.values()
+                        if p.id == a.problem_id), None)
+        if problem is None:
+            raise ActionError(404, "not_found", f"no open problem {a.problem_id!r}")
+        if a.kind == "note":
+            if not a.note:
+                raise ActionError(400, "missing_note", "give 'note': the text to add")
+        elif a.kind == "close":
+            problem.status, problem.closed_at = "closed", now
+            self.recurrence.closed(problem)
+        else:
+            raise ActionError(400, "unknown_action", f"unknown action {a.kind!r}")
+        problem.notes.append({"at": now.isoformat(), "actor": a.actor, "kind": a.kind,
+                              "note": a.note})
+        batch.problems[problem.id] = problem
+        return problem
 
     # -- people's actions -------------------------------------------------------------
 

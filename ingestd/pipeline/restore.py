@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from ingestd.context.recurrence import signature
 from ingestd.correlate import IncidentView
 from ingestd.domain import Episode, frozen_labels
 from ingestd.pipeline.processor import Processor
@@ -37,3 +38,15 @@ async def restore(processor: Processor, store: Store) -> None:
             fingerprints={e.fingerprint for e in eps},
         ))
     processor.correlator.restore(views, all_eps)
+    load_changes = getattr(store, "list_changes", None)
+    if load_changes is not None:
+        window = processor.changes.window
+        processor.changes.load(await load_changes(None, processor.clock() - 4 * window, 100_000))
+    load_problems = getattr(store, "list_problems", None)
+    if load_problems is not None:
+        for p in await load_problems("open", 10_000):
+            processor.recurrence.open_problems[p.signature] = p
+    for r in records:
+        sig = signature(r.root_ci, r.labels.get("alertname", ""))
+        if sig:
+            processor.recurrence.remember(sig, r.opened_at, r.id)

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from ingestd.domain import Alert
-from ingestd.store.records import DueTimer
+from ingestd.store.records import ChangeRecord, DueTimer
 
 
 @dataclass(slots=True)
@@ -31,7 +31,20 @@ class Tick:
     due: list[DueTimer] = field(default_factory=list)
 
 
-Work = Intake | Action | Tick
+@dataclass(slots=True)
+class ReportChange:
+    change: ChangeRecord
+
+
+@dataclass(slots=True)
+class ProblemAction:
+    problem_id: str
+    kind: str  # note | close
+    actor: str
+    note: str = ""
+
+
+Work = Intake | Action | Tick | ReportChange | ProblemAction
 
 
 class ActionError(Exception):

@@ -8,7 +8,7 @@ from typing import Any
 import orjson
 
 from ingestd.domain import IncidentStatus, Priority
-from ingestd.store.records import IncidentRecord
+from ingestd.store.records import ChangeRecord, IncidentRecord, ProblemRecord
 
 
 def ts(dt: datetime | None) -> str | None:
@@ -49,3 +49,22 @@ def incident_from_doc(doc: str | bytes) -> IncidentRecord:
     d["priority"] = Priority(d["priority"])
     known = set(IncidentRecord.__slots__)
     return IncidentRecord(**{k: v for k, v in d.items() if k in known})
+
+
+def problem_doc(p: ProblemRecord) -> str:
+    return dumps({"id": p.id, "status": p.status, "root_ci": p.root_ci, "signature": p.signature,
+                  "opened_at": ts(p.opened_at), "team": p.team, "incidents": p.incidents,
+                  "notes": p.notes, "closed_at": ts(p.closed_at)})
+
+
+def problem_from_doc(doc: str | bytes) -> ProblemRecord:
+    d = loads(doc)
+    d["opened_at"] = parse_ts(d["opened_at"])
+    d["closed_at"] = parse_ts(d.get("closed_at"))
+    return ProblemRecord(**d)
+
+
+def change_from_row(row: Any) -> ChangeRecord:
+    return ChangeRecord(id=row[0], ci=row[1], summary=row[2], author=row[3], kind=row[4],
+                        started_at=parse_ts(row[5]), ended_at=parse_ts(row[6]),  # type: ignore[arg-type]
+                        link=row[7], created_at=parse_ts(row[8]))

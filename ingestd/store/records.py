@@ -37,6 +37,9 @@ class IncidentRecord:
     receivers: list[str] = field(default_factory=list)
     escalation: str | None = None
     suppressed: bool = False
+    suspects: list[dict[str, Any]] = field(default_factory=list)
+    """Changes on the root CI or its dependencies shortly before the incident began."""
+    problem_id: str | None = None
     alert_count: int = 0
     firing_count: int = 0
     last_activity: datetime | None = None
@@ -106,6 +109,36 @@ class TimerRecord:
     target: str = ""
 
 
+@dataclass(frozen=True, slots=True)
+class ChangeRecord:
+    """A deployment or configuration change reported on a CI."""
+
+    ci: str
+    summary: str
+    started_at: datetime
+    ended_at: datetime | None = None
+    author: str = ""
+    kind: str = "deployment"
+    link: str = ""
+    id: int | None = None
+    created_at: datetime | None = None
+
+
+@dataclass(slots=True)
+class ProblemRecord:
+    """A fault that keeps recurring: the incidents it caused, and what people noted."""
+
+    id: str
+    status: str  # "open" | "closed"
+    root_ci: str | None
+    signature: str
+    opened_at: datetime
+    team: str | None = None
+    incidents: list[str] = field(default_factory=list)
+    notes: list[dict[str, Any]] = field(default_factory=list)
+    closed_at: datetime | None = None
+
+
 @dataclass(slots=True)
 class WriteBatch:
     alerts: dict[str, AlertRecord] = field(default_factory=dict)
@@ -123,12 +156,15 @@ class WriteBatch:
     cancel_timers: set[tuple[str, str]] = field(default_factory=set)
     """(incident id, kind or "*"): pending timers that stop (acknowledged or resolved)."""
     fired_timers: list[int] = field(default_factory=list)
+    changes: list[ChangeRecord] = field(default_factory=list)
+    problems: dict[str, ProblemRecord] = field(default_factory=dict)
 
     def __bool__(self) -> bool:
         return bool(
             self.alerts or self.seen_only or self.episodes or self.episode_ends or self.moves
             or self.incidents or self.timeline
             or self.outbox or self.timers or self.cancel_timers or self.fired_timers
+            or self.changes or self.problems
         )
 
 

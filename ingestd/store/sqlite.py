@@ -16,18 +16,30 @@ from typing import Any
 import aiosqlite
 
 from ingestd.store.base import StoreError, StoreFull
-from ingestd.store.codec import dumps, incident_doc, incident_from_doc, loads, parse_ts, ts
+from ingestd.store.codec import (
+    change_from_row,
+    dumps,
+    incident_doc,
+    incident_from_doc,
+    loads,
+    parse_ts,
+    problem_doc,
+    problem_from_doc,
+    ts,
+)
 from ingestd.store.records import (
     AlertRecord,
+    ChangeRecord,
     DueTimer,
     EpisodeRecord,
     IncidentQuery,
     IncidentRecord,
+    ProblemRecord,
     TimelineRecord,
     WriteBatch,
 )
 
-MIGRATIONS = ["sqlite_0001_initial.sql"]
+MIGRATIONS = ["sqlite_0001_initial.sql", "sqlite_0002_context.sql"]
 
 
 def _wrap(e: Exception) -> StoreError:
@@ -197,6 +209,22 @@ class SqliteStore:
                 " target=excluded.target, state='pending', fired_at=NULL"
                 " WHERE timers.state != 'fired'",
                 [(t.incident_id, t.kind, t.level, ts(t.due_at), t.target) for t in b.timers],
+            )
+        if b.changes:
+            await w.executemany(
+                "INSERT INTO changes (ci, summary, author, kind, started_at, ended_at, link,"
+                " created_at) VALUES (?,?,?,?,?,?,?,?)",
+                [(c.ci, c.summary, c.author, c.kind, ts(c.started_at), ts(c.ended_at), c.link,
+                  ts(c.created_at or c.started_at)) for c in b.changes],
+            )
+        if b.problems:
+            await w.executemany(
+                "INSERT INTO problems (id, status, root_ci, signature, team, opened_at, closed_at,"
+                " doc) VALUES (?,?,?,?,?,?,?,?) ON CONFLICT (id) DO UPDATE SET"
+                " status=excluded.status, team=excluded.team, closed_at=excluded.closed_at,"
+                " doc=excluded.doc",
+                [(p.id, p.status, p.root_ci, p.signature, p.team, ts(p.opened_at),
+                  ts(p.closed_at), problem_doc(p)) for p in b.problems.values()],
             )
         if b.fired_timers:
             await w.executemany(
@@ -385,6 +413,57 @@ class SqliteStore:
         async with self.r.execute(sql, args) as cur:
             cols = [d[0] for d in cur.description]
             return [dict(zip(cols, row, strict=True)) async for row in cur]
+
+    # -- context: changes, problems, knowledge ----------------------------------------
+
+    async def list_changes(self, ci: str | None, since: datetime | None,
+                           limit: int = 100) -> list[ChangeRecord]:
+        sql = ("SELECT id, ci, summary, author, kind, started_at, ended_at, link, created_at"
+               " FROM changes WHERE 1=1")
+        args: list[Any] = []
+        if ci:
+            sql += " AND ci = ?"
+            args.append(ci)
+        if since:
+            sql += " AND started_at >= ?"
+            args.append(ts(since))
+        sql += " ORDER BY started_at DESC LIMIT ?"
+        args.append(limit)
+        async with self.r.execute(sql, args) as cur:
+            return [change_from_row(row) async for row in cur]
+
+    async def list_problems(self, status: str | None, limit: int = 100) -> list[ProblemRecord]:
+        sql, args = "SELECT doc FROM problems", []
+        if status:
+            sql += " WHERE status = ?"
+            args.append(status)
+        sql += " ORDER BY opened_at DESC LIMIT ?"
+        args.append(limit)  # type: ignore[arg-type]
+        async with self.r.execute(sql, args) as cur:
+            return [problem_from_doc(row[0]) async for row in cur]
+
+    async def get_problem(self, problem_id: str) -> ProblemRecord | None:
+        async with self.r.execute("SELECT doc FROM problems WHERE id = ?", (problem_id,)) as cur:
+            row = await cur.fetchone()
+        return problem_from_doc(row[0]) if row else None
+
+    async def resolved_with_roots(self, roots: list[str], limit: int) -> list[IncidentRecord]:
+        """Resolved incidents whose root is one of ``roots``, newest first."""
+        out: list[IncidentRecord] = []
+        for i in range(0, len(roots), 500):
+            chunk = roots[i:i + 500]
+            async with self.r.execute(
+                f"SELECT doc FROM incidents WHERE status IN ('resolved', 'closed')"
+                f" AND merged_into IS NULL AND root_ci IN ({','.join('?' * len(chunk))})"
+                f" ORDER BY opened_at DESC LIMIT ?", [*chunk, limit],
+            ) as cur:
+                out.extend([incident_from_doc(row[0]) async for row in cur])
+        out.sort(key=lambda r: r.opened_at, reverse=True)
+        return out[:limit]
+
+    async def all_incidents(self) -> list[IncidentRecord]:
+        async with self.r.execute("SELECT doc FROM incidents WHERE merged_into IS NULL") as cur:
+            return [incident_from_doc(row[0]) async for row in cur]
 
     async def integrity_check(self) -> str:
         async with self.r.execute("PRAGMA integrity_check") as cur:

@@ -1,0 +1,1 @@
+"""Context that closes the loop: what changed, how it was fixed before, whether it keeps coming back."""

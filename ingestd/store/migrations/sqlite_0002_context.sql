@@ -1,0 +1,26 @@
+CREATE TABLE changes (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    ci          TEXT NOT NULL,
+    summary     TEXT NOT NULL,
+    author      TEXT NOT NULL DEFAULT '',
+    kind        TEXT NOT NULL DEFAULT 'deployment',
+    started_at  TEXT NOT NULL,
+    ended_at    TEXT,
+    link        TEXT NOT NULL DEFAULT '',
+    created_at  TEXT NOT NULL
+);
+CREATE INDEX changes_ci_started ON changes (ci, started_at);
+CREATE INDEX changes_started ON changes (started_at);
+
+CREATE TABLE problems (
+    id          TEXT PRIMARY KEY,
+    status      TEXT NOT NULL,
+    root_ci     TEXT,
+    signature   TEXT NOT NULL,
+    team        TEXT,
+    opened_at   TEXT NOT NULL,
+    closed_at   TEXT,
+    doc         TEXT NOT NULL
+);
+CREATE INDEX problems_status ON problems (status, opened_at DESC);
+CREATE INDEX problems_signature ON problems (signature, status);

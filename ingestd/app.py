@@ -1,4 +1,4 @@
-"""The composition root: wires the store, the CMDB, the pipeline and the HTTP server."""
+"""The composition root: wires the store, the configuration, the pipeline and the servers."""
 
 from __future__ import annotations
 
@@ -8,12 +8,14 @@ import hashlib
 import logging
 import time
 from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+import aiohttp
 from aiohttp import web
 
-from ingestd import metrics
+from ingestd import console, metrics, reports
 from ingestd.api import context_routes  # noqa: F401  (adds its routes to the shared table)
 from ingestd.api.auth import load_tokens
 from ingestd.api.middleware import authenticate
@@ -21,29 +23,96 @@ from ingestd.api.routes import routes
 from ingestd.api.state import RUNTIME, Runtime
 from ingestd.cmdb import Cmdb, CmdbError, load_cmdb
 from ingestd.config import Settings
-from ingestd.correlate.per_ci import PerCiCorrelator
+from ingestd.correlate.topology import TopologyCorrelator
 from ingestd.ids import new_incident_id
 from ingestd.intake.limits import IntakeLimits
 from ingestd.intake.mapped import load_mappings
+from ingestd.knowledge import AlertKnowledge, load_knowledge
+from ingestd.notify.config import ReceiversConfig, ReceiversConfigError, load_receivers
+from ingestd.notify.metrics import NotifyMetrics
+from ingestd.notify.receivers import Receiver, build_receivers
+from ingestd.notify.worker import OutboxWorker
 from ingestd.pipeline.committer import Committer
-from ingestd.pipeline.dispatch import CmdbDispatcher
 from ingestd.pipeline.processor import Processor
-from ingestd.pipeline.sla import DefaultSla
+from ingestd.pipeline.rules_dispatch import RulesDispatcher, RulesSla
 from ingestd.pipeline.work import Tick
+from ingestd.route import RulesError, RuleSet, load_rules
 from ingestd.store import open_store
-from ingestd.store.base import StoreError
 
 log = logging.getLogger("ingestd")
+
+_NOTIFY_METRICS: NotifyMetrics | None = None
+
+
+def notify_metrics() -> NotifyMetrics:
+    global _NOTIFY_METRICS
+    if _NOTIFY_METRICS is None:
+        _NOTIFY_METRICS = NotifyMetrics()
+    return _NOTIFY_METRICS
 
 
 def wall_clock() -> datetime:
     return datetime.now(UTC)
 
 
-def make_processor(cmdb: Cmdb, settings: Settings, clock: Callable[[], datetime]) -> Processor:
+@dataclass(frozen=True)
+class Config:
+    """Everything loaded from files, built completely before it replaces the running one."""
+
+    cmdb: Cmdb
+    rules: RuleSet
+    receivers: ReceiversConfig | None
+    knowledge: AlertKnowledge
+
+
+class ConfigInvalid(Exception):
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+def load_config(settings: Settings) -> Config:
+    """Load the CMDB, the rules and the receivers; raise ConfigInvalid listing every problem."""
+    try:
+        cmdb = load_cmdb(settings.cmdb)
+    except CmdbError as e:
+        raise ConfigInvalid(e.problems) from None
+    except OSError as e:
+        raise ConfigInvalid([f"{settings.cmdb}: cannot read: {e.strerror}"]) from None
+    try:
+        rules = load_rules(settings.rules, cmdb)
+    except RulesError as e:
+        raise ConfigInvalid(e.problems) from None
+    receivers = None
+    path = Path(settings.rules) / "receivers.yaml"
+    if path.exists():
+        try:
+            receivers = load_receivers(path)
+        except ReceiversConfigError as e:
+            raise ConfigInvalid(list(e.problems)) from None
+    knowledge_file = Path(settings.rules) / "alerts.yaml"
+    try:
+        knowledge = load_knowledge(knowledge_file if knowledge_file.exists() else None)
+    except ValueError as e:
+        raise ConfigInvalid([str(e)]) from None
+    return Config(cmdb, rules, receivers, knowledge)
+
+
+def make_processor(config: Config, settings: Settings, clock: Callable[[], datetime]) -> Processor:
     """The pipeline as the daemon runs it; ``ingestd replay`` builds the same one."""
-    correlator = PerCiCorrelator(new_incident_id, settings.correlation_settings())
-    return Processor(cmdb, correlator, CmdbDispatcher(), DefaultSla(), clock)
+    correlator = TopologyCorrelator(config.cmdb, settings.correlation_settings(),
+                                    config.knowledge, new_incident_id)
+    return Processor(config.cmdb, correlator, RulesDispatcher(config.rules),
+                     RulesSla(config.rules), clock, base_url=settings.external_url)
+
+
+def _digest(paths: list[Path]) -> int:
+    h = hashlib.sha256()
+    for p in sorted(paths):
+        with contextlib.suppress(OSError):
+            h.update(p.name.encode())
+            h.update(p.read_bytes())
+    return int(h.hexdigest()[:13], 16)
 
 
 class Daemon:
@@ -51,7 +120,8 @@ class Daemon:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.cmdb = self._load_cmdb()
+        self.config = load_config(settings)
+        self._mark_reload(True)
         self.store = open_store(settings.db)
         tokens = None
         if settings.auth == "none":
@@ -59,26 +129,26 @@ class Daemon:
                         " alerts and change incidents", settings.listen)
         else:
             if not settings.tokens:
-                raise SystemExit("ingestd: give --tokens FILE (or --auth none to run without"
-                                 " authentication)")
+                raise ConfigInvalid(["give --tokens FILE (or --auth none to run without"
+                                     " authentication)"])
             tokens = load_tokens(settings.tokens)
-        self.committer = Committer(self._processor, self.store,
-                                   max_queue=settings.queue_size, max_batch=settings.batch_size)
+        self.committer = Committer(self._processor, self.store, max_queue=settings.queue_size,
+                                   max_batch=settings.batch_size, on_commit=self._outbox_written)
         self.runtime = Runtime(
-            store=self.store, committer=self.committer, cmdb=self.cmdb, tokens=tokens,
+            store=self.store, committer=self.committer, cmdb=self.config.cmdb, tokens=tokens,
             limits=IntakeLimits(max_body_bytes=settings.max_body_bytes,
                                 max_alerts=settings.max_alerts),
             sources=load_mappings(settings.sources))
-        self._cmdb_stamp = self._stamp(settings.cmdb)
+        self.worker: OutboxWorker | None = None
+        self._session: aiohttp.ClientSession | None = None
+        self._stamp = self._files_stamp()
 
-    def _load_cmdb(self) -> Cmdb:
-        cmdb = load_cmdb(self.settings.cmdb)
-        metrics.CMDB_CIS.set(len(cmdb))
-        self._mark_reload("cmdb", True, Path(self.settings.cmdb))
-        return cmdb
+    @property
+    def cmdb(self) -> Cmdb:
+        return self.config.cmdb
 
     def _processor(self) -> Processor:
-        return make_processor(self.cmdb, self.settings, wall_clock)
+        return make_processor(self.config, self.settings, wall_clock)
 
     # -- lifecycle --------------------------------------------------------------------
 
@@ -87,17 +157,23 @@ class Daemon:
                               client_max_size=self.settings.max_body_bytes + 1)
         app[RUNTIME] = self.runtime
         app.add_routes(routes)
+        reports.setup(app)
+        console.setup(app)
         app.cleanup_ctx.append(self._lifecycle)
         return app
 
     async def _lifecycle(self, app: web.Application) -> AsyncIterator[None]:
         await self.store.open()
         await self.committer.start()
+        self._session = aiohttp.ClientSession()
+        self.worker = OutboxWorker(self.store, self._receivers(), wall_clock,  # type: ignore[arg-type]
+                                   notify_metrics())
         tasks = [asyncio.create_task(self._tick_loop(), name="ticker"),
-                 asyncio.create_task(self._watch_loop(), name="config-watch")]
+                 asyncio.create_task(self._watch_loop(), name="config-watch"),
+                 asyncio.create_task(self.worker.run(), name="outbox")]
         self.runtime.ready = True
-        log.info("ready: %d CIs from %s, store %s", len(self.cmdb), self.settings.cmdb,
-                 self.settings.db.split("@")[-1])
+        log.info("ready: %d CIs from %s, rules from %s, store %s", len(self.cmdb),
+                 self.settings.cmdb, self.settings.rules, self.settings.db.split("@")[-1])
         yield
         self.runtime.ready = False
         for t in tasks:
@@ -105,8 +181,19 @@ class Daemon:
         for t in tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await t
+        await self.worker.close()
         await self.committer.drain()
+        await self._session.close()
         await self.store.close()
+
+    def _receivers(self) -> dict[str, Receiver]:
+        if self.config.receivers is None or self._session is None:
+            return {}
+        return build_receivers(self.config.receivers, self._session)
+
+    async def _outbox_written(self) -> None:
+        if self.worker is not None:
+            self.worker.wake()
 
     async def drain(self) -> None:
         """Stop taking bodies (503), let those in flight commit."""
@@ -124,54 +211,63 @@ class Daemon:
                 due = await self.store.due_timers(now, 200)
                 await self.committer.submit(Tick(now, due))
                 for t in due:
-                    metrics.TIMERS_FIRED.labels(kind=t.kind).inc()
-            except (StoreError, Exception) as e:  # noqa: BLE001 - the loop must survive
+                    metrics.TIMERS_FIRED.labels(kind=t.kind.split(".")[0]).inc()
+            except Exception as e:  # noqa: BLE001 - the clock must keep ticking
                 log.debug("tick skipped: %s", e)
 
     # -- reloads ----------------------------------------------------------------------
 
-    @staticmethod
-    def _stamp(path: str) -> float:
-        try:
-            return Path(path).stat().st_mtime
-        except OSError:
-            return 0.0
+    def _config_files(self) -> list[Path]:
+        rules = Path(self.settings.rules)
+        files = [Path(self.settings.cmdb)]
+        if rules.is_dir():
+            files += [p for p in rules.iterdir() if p.suffix in (".yaml", ".yml")]
+        return files
+
+    def _files_stamp(self) -> tuple[tuple[str, float], ...]:
+        out = []
+        for p in self._config_files():
+            with contextlib.suppress(OSError):
+                out.append((str(p), p.stat().st_mtime))
+        return tuple(sorted(out))
 
     async def _watch_loop(self) -> None:
         while True:
             await asyncio.sleep(self.settings.reload_interval)
-            stamp = self._stamp(self.settings.cmdb)
-            if stamp != self._cmdb_stamp:
-                self._cmdb_stamp = stamp
+            stamp = self._files_stamp()
+            if stamp != self._stamp:
+                self._stamp = stamp
                 self.reload()
 
     def reload(self) -> bool:
-        """Reload the CMDB; a broken file is refused and the old CMDB keeps serving."""
-        path = Path(self.settings.cmdb)
+        """Reload CMDB, rules and receivers together; a broken edit changes nothing."""
         try:
-            cmdb = load_cmdb(path)
-        except (CmdbError, OSError) as e:
-            log.error("CMDB reload refused, the previous CMDB keeps serving:\n%s", e)
-            self._mark_reload("cmdb", False, path)
+            config = load_config(self.settings)
+        except ConfigInvalid as e:
+            log.error("configuration reload refused; the previous configuration keeps"
+                      " serving:\n  %s", "\n  ".join(e.problems))
+            self._mark_reload(False)
             return False
-        self.cmdb = cmdb
-        self.runtime.cmdb = cmdb
-        self.committer.processor.cmdb = cmdb
-        correlator = self.committer.processor.correlator
-        if hasattr(correlator, "cmdb"):
-            correlator.cmdb = cmdb
-        metrics.CMDB_CIS.set(len(cmdb))
-        self._mark_reload("cmdb", True, path)
-        log.info("CMDB reloaded: %d CIs", len(cmdb))
+        self.config = config
+        self.runtime.cmdb = config.cmdb
+        processor = self.committer.processor
+        processor.cmdb = config.cmdb
+        processor.dispatcher = RulesDispatcher(config.rules)
+        processor.sla = RulesSla(config.rules)
+        correlator = processor.correlator
+        if isinstance(correlator, TopologyCorrelator):
+            correlator.set_cmdb(config.cmdb)
+            correlator.knowledge = config.knowledge
+        if self.worker is not None:
+            self.worker.receivers = self._receivers()
+        self._mark_reload(True)
+        log.info("configuration reloaded: %d CIs, rules %s", len(config.cmdb),
+                 config.rules.config_hash[:12])
         return True
 
-    @staticmethod
-    def _mark_reload(name: str, ok: bool, path: Path) -> None:
-        metrics.CONFIG_RELOAD_SUCCESS.labels(config=name).set(1 if ok else 0)
+    def _mark_reload(self, ok: bool) -> None:
+        metrics.CONFIG_RELOAD_SUCCESS.labels(config="all").set(1 if ok else 0)
         if ok:
-            metrics.CONFIG_RELOAD_TIME.labels(config=name).set(time.time())
-            try:
-                digest = hashlib.sha256(path.read_bytes()).hexdigest()
-                metrics.CONFIG_HASH.labels(config=name).set(int(digest[:13], 16))
-            except OSError:
-                pass
+            metrics.CONFIG_RELOAD_TIME.labels(config="all").set(time.time())
+            metrics.CONFIG_HASH.labels(config="all").set(_digest(self._config_files()))
+            metrics.CMDB_CIS.set(len(self.config.cmdb))

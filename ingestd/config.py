@@ -20,6 +20,10 @@ class ConfigError(ValueError):
     pass
 
 
+REPOSITORY = Path(__file__).resolve().parents[1]
+"""Where the example ``cmdb.yaml`` and ``rules/`` live: the defaults when no flag names others."""
+
+
 def parse_duration(value: object, what: str) -> timedelta:
     """``90s``, ``15m``, ``2h``, ``7d``, ``1h30m`` or a number of seconds."""
     if isinstance(value, int | float):
@@ -49,8 +53,8 @@ def parse_duration(value: object, what: str) -> timedelta:
 @dataclass
 class Settings:
     listen: str = "127.0.0.1:9095"
-    cmdb: str = "cmdb.yaml"
-    rules: str = "rules"
+    cmdb: str = str(REPOSITORY / "cmdb.yaml")
+    rules: str = str(REPOSITORY / "rules")
     sources: str = "sources"
     """Directory of extra JSON source mappings (optional; Grafana and Zabbix are shipped)."""
     db: str = "sqlite:///data/ingestd.db"

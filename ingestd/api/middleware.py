@@ -17,7 +17,7 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 async def authenticate(request: web.Request, handler: Handler) -> web.StreamResponse:
     info = request.match_info.route.resource
     path = info.canonical if info is not None else request.path
-    key = (request.method, path)
+    key = ("GET" if request.method == "HEAD" else request.method, path)  # HEAD runs GET's handler
     if key not in ROUTE_ROLES:  # 404/405 answered by aiohttp itself, or a sub-app's route
         return await handler(request)
     role = ROUTE_ROLES[key]

@@ -165,6 +165,14 @@ OPENAPI: dict[str, Any] = {
                           "404": _resp("No such problem", _ERROR), **_ERRORS}}},
         "/api/v1/problems/{id}/notes": _action("Annotate a problem"),
         "/api/v1/problems/{id}/close": _action("Close a problem"),
+        "/api/v1/reports": {"get": {
+            "summary": "Service numbers: time to acknowledge and resolve, SLA compliance,"
+                       " repeat rate, compression, open incidents by age",
+            "security": [{"bearer": []}],
+            "parameters": [{"name": "days", "in": "query",
+                            "schema": {"type": "integer", "minimum": 1, "maximum": 366}},
+                           {"name": "team", "in": "query", "schema": {"type": "string"}}],
+            "responses": {"200": _resp("The figures", {"type": "object"}), **_ERRORS}}},
         "/api/v1/outbox": {"get": {
             "summary": "Notification outbox (dead letters with state=dead)",
             "security": [{"bearer": []}],

@@ -103,6 +103,21 @@ async def intake_mapped(request: web.Request) -> web.Response:
     return await _ingest(request, name, mapping.parse)
 
 
+_received: dict[tuple[str, str], Any] = {}
+
+
+def _count_received(source: str, alerts: list[Alert]) -> None:
+    """ALERTS_RECEIVED by status: one increment per status and body, not per alert."""
+    firing = sum(1 for a in alerts if a.status.value == "firing")
+    for status, n in (("firing", firing), ("resolved", len(alerts) - firing)):
+        if n:
+            child = _received.get((source, status))
+            if child is None:
+                child = _received[(source, status)] = metrics.ALERTS_RECEIVED.labels(
+                    source=source, status=status)
+            child.inc(n)
+
+
 async def _ingest(request: web.Request, source: str,
                   parse: Callable[[bytes, IntakeLimits], list[Alert]]) -> web.Response:
     rt = request.app[RUNTIME]
@@ -117,8 +132,7 @@ async def _ingest(request: web.Request, source: str,
                 f"body is {request.content_length} bytes, the limit is {rt.limits.max_body_bytes}")
         raw = await request.read()
         alerts = parse(raw, rt.limits)
-        for a in alerts:
-            metrics.ALERTS_RECEIVED.labels(source=source, status=a.status.value).inc()
+        _count_received(source, alerts)
         result = await rt.committer.submit(Intake(alerts, source))
     except IntakeError as e:
         metrics.BODIES_REJECTED.labels(reason=e.error).inc()

@@ -14,6 +14,12 @@ from collections.abc import Sequence
 
 COMMANDS = [
     "ingestd.cli.serve",
+    "ingestd.cli.cmdb",
+    "ingestd.cli.demo",
+    "ingestd.cli.replay",
+    "ingestd.cli.notify",
+    "ingestd.cli.rules",
+    "ingestd.cli.backup",
 ]
 
 

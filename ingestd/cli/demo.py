@@ -11,7 +11,7 @@ from pathlib import Path
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "storm.jsonl"
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("demo", help="send a recorded alert storm to a running daemon",
                        description="Posts each line of a stream (one Alertmanager webhook body"
                        " per line) to the daemon, then prints the incidents it made.")
@@ -22,13 +22,13 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.set_defaults(func=run)
 
 
-def _request(url: str, token: str | None, data: bytes | None = None) -> dict:  # type: ignore[type-arg]
+def _request(url: str, token: str | None, data: bytes | None = None) -> dict:
     req = urllib.request.Request(url, data=data, method="POST" if data else "GET")
     req.add_header("Content-Type", "application/json")
     if token:
         req.add_header("Authorization", f"Bearer {token}")
     with urllib.request.urlopen(req, timeout=30) as r:
-        return json.loads(r.read() or b"{}")  # type: ignore[no-any-return]
+        return json.loads(r.read() or b"{}")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 from ingestd.api.views import incident_summary
-from ingestd.cmdb import CmdbError, load_cmdb
 from ingestd.config import Settings
 from ingestd.domain import IncidentStatus
 from ingestd.intake.alertmanager import parse_body
@@ -36,7 +35,7 @@ class EventClock:
         return self.now
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("replay", help="run a recorded stream through the pipeline offline",
                        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("stream", help="JSON lines, one Alertmanager webhook body per line")
@@ -51,12 +50,11 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 def replay(lines: Iterable[str], cmdb_path: str, rules_dir: str) -> list[dict[str, Any]]:
     """The incidents the daemon would make of this stream, in the API's shape."""
-    from ingestd.app import make_processor
+    from ingestd.app import load_config, make_processor
 
-    cmdb = load_cmdb(cmdb_path)
     settings = Settings(cmdb=cmdb_path, rules=rules_dir)
     clock = EventClock()
-    processor = make_processor(cmdb, settings, clock)
+    processor = make_processor(load_config(settings), settings, clock)
     store = MemoryStore()
     for n, line in enumerate(lines, start=1):
         if not line.strip():
@@ -91,14 +89,17 @@ def _shape(incidents: list[dict[str, Any]]) -> set[tuple[Any, ...]]:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ingestd.app import ConfigInvalid
+
     lines = Path(args.stream).read_text(encoding="utf-8").splitlines()
     try:
         base = replay(lines, args.cmdb, args.rules)
         other = None
         if args.diff_cmdb or args.diff_rules:
             other = replay(lines, args.diff_cmdb or args.cmdb, args.diff_rules or args.rules)
-    except CmdbError as e:
-        print(f"ingestd replay: {e}", file=sys.stderr)
+    except ConfigInvalid as e:
+        print("ingestd replay: the configuration is not valid:\n  " + "\n  ".join(e.problems),
+              file=sys.stderr)
         return 2
     if args.json:
         print(json.dumps({"incidents": base, "next_cursor": None}, indent=1))

@@ -21,8 +21,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                        description="Run the daemon. Every flag has an INGESTD_<NAME> variable.")
     p.add_argument("--config", help="YAML file of settings (INGESTD_CONFIG)")
     p.add_argument("--listen", help="HOST:PORT (default 127.0.0.1:9095)")
-    p.add_argument("--cmdb", help="CMDB file (default cmdb.yaml)")
-    p.add_argument("--rules", help="rules directory (default rules)")
+    p.add_argument("--cmdb", help="CMDB file (default: the repository's example cmdb.yaml)")
+    p.add_argument("--rules", help="rules directory (default: the repository's example rules/)")
     p.add_argument("--db", help="sqlite:///PATH (default sqlite:///data/ingestd.db) or"
                    " postgresql://…")
     p.add_argument("--auth", choices=["none", "tokens"], help="tokens (default) or none")
@@ -53,12 +53,14 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def serve(settings: Settings) -> int:
-    from ingestd.app import Daemon
-    from ingestd.cmdb import CmdbError
+    from ingestd.app import ConfigInvalid, Daemon
 
     try:
         daemon = Daemon(settings)
-    except (CmdbError, OSError, ValueError) as e:
+    except ConfigInvalid as e:
+        log.error("cannot start, the configuration is not valid:\n  %s", "\n  ".join(e.problems))
+        return 2
+    except (OSError, ValueError) as e:
         log.error("cannot start: %s", e)
         return 2
     app = daemon.build_app()

@@ -1,33 +1,23 @@
 """The CMDB as the pipeline sees it: configuration items and their dependency graph.
 
 Edges run from a CI to what it depends on (``cart -> node-1``: cart needs
-node-1). A fault travels against the arrows.
+node-1). A fault travels against the arrows: the dependents of a failing CI
+are where its symptoms show.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections import deque
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 import networkx as nx
 
+from ingestd.cmdb.index import Entry, SelectorIndex
+from ingestd.cmdb.selectors import Matcher, Selector
 from ingestd.domain import Criticality, Labels
 
-
-@dataclass(frozen=True, slots=True)
-class Matcher:
-    """One label condition of a selector: ``name op value`` with op in = != =~ !~."""
-
-    name: str
-    op: str
-    value: str
-
-
-@dataclass(frozen=True, slots=True)
-class Selector:
-    """An alert matches a selector when ALL of its matchers hold."""
-
-    matchers: tuple[Matcher, ...]
+__all__ = ["CI", "Cmdb", "Mapping_", "Matcher", "Selector"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +30,8 @@ class CI:
     match: tuple[Selector, ...] = ()
     depends_on: tuple[str, ...] = ()
     attributes: Mapping[str, str] = field(default_factory=dict)
+    line: int = 0
+    """Line of the CI in its file (1-based; 0 when built in code)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,36 +43,98 @@ class Mapping_:
 
 
 class Cmdb:
-    """Configuration items, their dependency graph, and alert-to-CI mapping."""
+    """Configuration items, their dependency graph, and alert-to-CI mapping.
 
-    def __init__(self, cis: Iterable[CI], source: str = "<memory>") -> None:
+    ``graph`` is the networkx view for analysis; the correlation hot path
+    uses the plain adjacency dicts :meth:`depends_on` / :meth:`needed_by`.
+    """
+
+    def __init__(self, cis: Iterable[CI], source: str = "<memory>",
+                 warnings: Iterable[str] = ()) -> None:
         self.source = source
+        self.warnings: list[str] = list(warnings)
         self.cis: dict[str, CI] = {}
-        self.graph: nx.DiGraph = nx.DiGraph()
         for ci in cis:
             self.cis[ci.id] = ci
-            self.graph.add_node(ci.id)
+        self._deps: dict[str, tuple[str, ...]] = {}
+        self._rdeps: dict[str, list[str]] = {}
         for ci in self.cis.values():
-            for dep in ci.depends_on:
-                if dep in self.cis:
-                    self.graph.add_edge(ci.id, dep)
+            deps = tuple(dict.fromkeys(d for d in ci.depends_on if d in self.cis and d != ci.id))
+            self._deps[ci.id] = deps
+            for d in deps:
+                self._rdeps.setdefault(d, []).append(ci.id)
+        self.graph: nx.DiGraph = nx.DiGraph()
+        self.graph.add_nodes_from(self.cis)
+        self.graph.add_edges_from((c, d) for c, deps in self._deps.items() for d in deps)
+        self._index = SelectorIndex(
+            Entry(order, ci.id, n, sel)
+            for order, ci in enumerate(self.cis.values())
+            for n, sel in enumerate(ci.match)
+        )
 
     def __len__(self) -> int:
         return len(self.cis)
 
+    def __contains__(self, ci_id: object) -> bool:
+        return ci_id in self.cis
+
+    def __iter__(self) -> Iterator[CI]:
+        return iter(self.cis.values())
+
     def get(self, ci_id: str | None) -> CI | None:
         return self.cis.get(ci_id) if ci_id else None
+
+    # ---- mapping -------------------------------------------------------------
 
     def map_labels(self, labels: Labels) -> Mapping_:
         """The CI an alert with these labels maps to (CONTRACT section 2)."""
         ci_label = labels.get("ci")
         if ci_label and ci_label in self.cis:
             return Mapping_(ci_label, f'label ci="{ci_label}" names the CI')
+        hit = self._index.first_match(labels)
+        if hit is None:
+            if ci_label:
+                return Mapping_(None, f'label ci="{ci_label}" names no CI and no selector matches')
+            return Mapping_(None, "no CI has a matching selector")
+        return Mapping_(hit.ci, f"selector {hit.number + 1} of {hit.ci} matches: {hit.selector}")
+
+    def map_labels_by_scan(self, labels: Labels) -> Mapping_:
+        """The same answer as :meth:`map_labels`, by scanning every CI (for tests)."""
+        ci_label = labels.get("ci")
+        if ci_label and ci_label in self.cis:
+            return Mapping_(ci_label, f'label ci="{ci_label}" names the CI')
         for ci in self.cis.values():
-            for i, sel in enumerate(ci.match):
-                if all(labels.get(m.name) == m.value for m in sel.matchers if m.op == "="):
-                    return Mapping_(ci.id, f"selector {i} of {ci.id} matches")
+            for n, sel in enumerate(ci.match):
+                if sel.matches(labels):
+                    return Mapping_(ci.id, f"selector {n + 1} of {ci.id} matches: {sel}")
         return Mapping_(None, "no CI has a matching selector")
+
+    # ---- the graph -------------------------------------------------------------
+
+    def depends_on(self, ci_id: str) -> tuple[str, ...]:
+        """Direct dependencies of ``ci_id`` (what it needs)."""
+        return self._deps.get(ci_id, ())
+
+    def needed_by(self, ci_id: str) -> list[str]:
+        """Direct dependents of ``ci_id`` (what needs it)."""
+        return self._rdeps.get(ci_id, [])
+
+    def upstream(self, ci_id: str, max_hops: int) -> dict[str, int]:
+        """Every CI ``ci_id`` depends on within ``max_hops``, with its distance."""
+        return _bfs(ci_id, self._deps, max_hops)
+
+    def downstream(self, ci_id: str, max_hops: int, limit: int = 100_000) -> dict[str, int]:
+        """Every CI that depends on ``ci_id`` within ``max_hops``, with its distance."""
+        return _bfs(ci_id, self._rdeps, max_hops, limit)
+
+    def path(self, from_ci: str, to_ci: str) -> list[str] | None:
+        """The shortest dependency path from ``from_ci`` down to ``to_ci`` (both included)."""
+        if from_ci not in self.graph or to_ci not in self.graph:
+            return None
+        try:
+            return list(nx.shortest_path(self.graph, from_ci, to_ci))
+        except nx.NetworkXNoPath:
+            return None
 
     def dependents(self, ci_id: str) -> set[str]:
         """Every CI that needs ``ci_id``, directly or not."""
@@ -92,3 +146,26 @@ class Cmdb:
         """Business services that depend on ``ci_id`` (its own included)."""
         services = {self.cis[c].service for c in self.dependents(ci_id) | {ci_id} if c in self.cis}
         return {s for s in services if s}
+
+    def teams_affected(self, ci_id: str) -> set[str]:
+        """Teams owning ``ci_id`` or anything that depends on it."""
+        teams = {self.cis[c].team for c in self.dependents(ci_id) | {ci_id} if c in self.cis}
+        return {t for t in teams if t}
+
+
+def _bfs(start: str, adj: Mapping[str, Iterable[str]], max_hops: int,
+         limit: int = 100_000) -> dict[str, int]:
+    seen = {start: 0}
+    queue = deque([start])
+    while queue:
+        x = queue.popleft()
+        d = seen[x]
+        if d >= max_hops:
+            continue
+        for y in adj.get(x, ()):
+            if y not in seen:
+                seen[y] = d + 1
+                if len(seen) > limit:
+                    return seen
+                queue.append(y)
+    return seen

@@ -26,12 +26,19 @@ class CorrelationSettings:
     """An alert joins an incident whose activity lies within this window of its start."""
     max_hops: int = 3
     """How far apart in the dependency graph two CIs may be and still share an incident."""
-    reopen_window: timedelta = timedelta(minutes=30)
+    reopen_window: timedelta = timedelta(minutes=15)
     """A resolved incident whose fault fires again within this window reopens; 0: never."""
     max_age: timedelta = timedelta(days=7)
     """Past this age an incident takes no new alerts: they open a new, linked incident."""
     auto_resolve_after: timedelta | None = None
     """Resolve an incident whose alerts have been quiet this long (sources that never resolve)."""
+    replica_types: frozenset[str] = frozenset({"host", "node", "vm", "server", "instance"})
+    """CI types that are placements: a CI depending on several of one such type runs
+    replicas on them, so one of them failing degrades it (a symptom) but does not
+    make it fail."""
+    infer_min_share: float = 0.5
+    """Name a silent dependency as the root when MORE than this share of what directly
+    depends on it are the alerting roots of open incidents (an unmonitored switch)."""
 
 
 @dataclass(slots=True)

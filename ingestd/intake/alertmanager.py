@@ -7,7 +7,7 @@ e.g. ``alerts[3].labels.instance``.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -40,7 +40,13 @@ def parse_time(value: object, path: str) -> datetime:
         raise IntakeError("bad_time", f"not an RFC 3339 time: {value[:64]!r}", path) from None
     if parsed.tzinfo is None:
         raise IntakeError("bad_time", f"time without a zone: {value[:64]!r}", path)
+    if not _EARLIEST <= parsed < _LATEST:  # beyond these, UTC arithmetic overflows
+        raise IntakeError("bad_time", f"time outside 1970..2999: {value[:64]!r}", path)
     return parsed
+
+
+_EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+_LATEST = datetime(3000, 1, 1, tzinfo=UTC)
 
 
 DEFAULT_LIMITS = IntakeLimits()
@@ -75,7 +81,52 @@ def parse_body(raw: bytes, limits: IntakeLimits = DEFAULT_LIMITS) -> list[Alert]
             f"{len(alerts)} alerts in one body, the limit is {limits.max_alerts}",
             "alerts",
         )
-    return [_alert(a, f"alerts[{i}]", limits) for i, a in enumerate(alerts)]
+    out: list[Alert] = []
+    for i, a in enumerate(alerts):
+        known = _resent(a, limits)
+        out.append(known if known is not None else _remember(a, _alert(a, f"alerts[{i}]", limits),
+                                                             limits))
+    return out
+
+
+# -- re-sends --------------------------------------------------------------------------
+# Alertmanager re-sends whole groups every group_interval, so most alerts arrive exactly
+# as they came before. The last parse of each (fingerprint, startsAt) is kept; an alert
+# equal to it in every field the parser reads gets the same (immutable) Alert back without
+# being validated again. Bounded: the oldest entries go first.
+
+_RESENT_MAX = 50_000
+_resent_cache: dict[tuple[str, str], tuple[Alert, object, object, object, IntakeLimits]] = {}
+
+
+def _resent(a: Any, limits: IntakeLimits) -> Alert | None:
+    if type(a) is not dict:
+        return None
+    fp, starts = a.get("fingerprint"), a.get("startsAt")
+    if type(fp) is not str or type(starts) is not str:
+        return None
+    hit = _resent_cache.get((fp, starts))
+    if hit is None:
+        return None
+    alert, status, ends, gen, lim = hit
+    if (a.get("status") == status and a.get("endsAt") == ends and a.get("generatorURL") == gen
+            and (lim is limits or lim == limits)
+            and a.get("labels") == alert.labels
+            and (a.get("annotations") or {}) == alert.annotations):
+        return alert
+    return None
+
+
+def _remember(a: dict[str, Any], alert: Alert, limits: IntakeLimits) -> Alert:
+    fp, starts = a.get("fingerprint"), a.get("startsAt")
+    if type(fp) is str and type(starts) is str and fp:
+        key = (fp, starts)
+        cache = _resent_cache
+        cache.pop(key, None)
+        if len(cache) >= _RESENT_MAX:
+            del cache[next(iter(cache))]
+        cache[key] = (alert, a.get("status"), a.get("endsAt"), a.get("generatorURL"), limits)
+    return alert
 
 
 def _alert(a: Any, path: str, limits: IntakeLimits) -> Alert:
@@ -87,10 +138,11 @@ def _alert(a: Any, path: str, limits: IntakeLimits) -> Alert:
     annotations = _string_map(
         a.get("annotations") or {}, f"{path}.annotations", limits, limits.max_annotation_value
     )
-    status = _STATUSES.get(a.get("status", "firing"))
+    raw_status = a.get("status", "firing")
+    status = _STATUSES.get(raw_status) if isinstance(raw_status, str) else None
     if status is None:
         raise IntakeError(
-            "bad_status", f"status must be 'firing' or 'resolved', got {a.get('status')!r}",
+            "bad_status", f"status must be 'firing' or 'resolved', got {raw_status!r:.64}",
             f"{path}.status",
         )
     starts_at = parse_time(a.get("startsAt"), f"{path}.startsAt")

@@ -95,7 +95,7 @@ class Committer:
         try:
             batch, results, stats = self.processor.process([w for w, _ in live])
             await self.store.apply(batch)
-        except (StoreError, RuntimeError, ValueError, KeyError, TypeError) as e:
+        except Exception as e:  # any failure answers 503; the writer task must live on
             reason = "disk full" if isinstance(e, StoreFull) else "store error"
             if not isinstance(e, StoreError):
                 log.exception("pipeline failed on a batch; state rebuilt from the store")

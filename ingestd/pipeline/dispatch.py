@@ -43,6 +43,8 @@ class Decision:
     threshold_alerts: int = 0
     threshold_seconds: float = 0.0
     route_path: tuple[str, ...] = field(default_factory=tuple)
+    held_by: str | None = None
+    """Why the incident is held (a maintenance window): kept and marked, nobody told."""
 
 
 class Dispatcher(Protocol):

@@ -24,7 +24,7 @@ from ingestd.ids import new_incident_id
 from ingestd.pipeline.book import SYSTEM, IncidentBook
 from ingestd.pipeline.dispatch import Decision, DispatchContext, Dispatcher
 from ingestd.pipeline.notices import Notices
-from ingestd.pipeline.sla import SlaPolicy
+from ingestd.pipeline.sla import SLA_ACKNOWLEDGE, SlaPolicy
 from ingestd.pipeline.work import (
     Action,
     ActionError,
@@ -68,6 +68,7 @@ class Processor:
         clock: Callable[[], datetime],
         new_id: Callable[[datetime], str] | None = None,
         recurrence: RecurrencePolicy | None = None,
+        base_url: str = "",
     ) -> None:
         self.cmdb = cmdb
         self.correlator = correlator
@@ -76,7 +77,7 @@ class Processor:
         self.clock = clock
         self.tracker = EpisodeTracker()
         self.book = IncidentBook()
-        self.notices = Notices()
+        self.notices = Notices(self._services_of, base_url)
         self.changes = ChangeLog()
         self.recurrence = RecurrenceTracker(recurrence or RecurrencePolicy(),
                                             new_id or new_incident_id)
@@ -105,6 +106,7 @@ class Processor:
             elif isinstance(item, Tick):
                 touched |= self.book.apply(self.correlator.tick(item.now), batch, now)
                 touched |= self._fire_timers(item, batch)
+                touched |= self._waiting_to_be_told()
             elif isinstance(item, ReportChange):
                 self.changes.add(item.change)
                 batch.changes.append(item.change)
@@ -257,6 +259,14 @@ class Processor:
         rec.escalation = d.escalation
         rec.suppressed = d.suppressed
 
+    def _waiting_to_be_told(self) -> set[str]:
+        """Active incidents not yet told (held by a window, under a threshold): look again."""
+        return {r.id for r in self.book.records.values()
+                if r.status.is_active and not r.notified and not r.suppressed}
+
+    def _services_of(self, rec: IncidentRecord) -> tuple[str, ...]:
+        return tuple(sorted(self.cmdb.blast_radius(rec.root_ci))) if rec.root_ci else ()
+
     def _suspects(self, rec: IncidentRecord, now: datetime, batch: WriteBatch) -> None:
         found = [as_suspect(c, rec.root_ci)
                  for c in self.changes.suspects(self.cmdb, rec.root_ci, rec.opened_at)]
@@ -311,8 +321,6 @@ class Processor:
                 raise ActionError(409, "conflict", f"incident is {rec.status.value}, not open")
             rec.status = IncidentStatus.ACKNOWLEDGED
             rec.acknowledged_at, rec.acknowledged_by = now, a.actor
-            batch.cancel_timers.add((rec.id, "sla_ack"))
-            batch.cancel_timers.add((rec.id, "escalation"))
         elif kind == "resolve":
             if not rec.status.is_active:
                 raise ActionError(409, "conflict", f"incident is already {rec.status.value}")
@@ -340,7 +348,7 @@ class Processor:
         batch.timeline.append(TimelineRecord(rec.id, now, past, a.actor, detail))
         rec.updated_at = now
         batch.incidents[rec.id] = rec
-        self.notices.after_action(rec, past, now, batch, self.sla)
+        self.notices.after_action(rec, past, a.actor, a.note, now, batch, self.sla)
         return rec.id
 
     # -- timers -----------------------------------------------------------------------
@@ -352,9 +360,9 @@ class Processor:
             rec = self.book.records.get(t.incident_id)
             if rec is None or not rec.status.is_active:
                 continue
-            if t.kind == "sla_ack" and rec.status is not IncidentStatus.OPEN:
+            if t.kind == SLA_ACKNOWLEDGE and rec.status is not IncidentStatus.OPEN:
                 continue
-            self.notices.timer_fired(rec, t, tick.now, batch)
+            self.notices.timer_fired(rec, t, tick.now, batch, self.sla)
             touched.add(rec.id)
         return touched
 

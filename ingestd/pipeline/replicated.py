@@ -41,15 +41,29 @@ from ingestd.domain import Alert, AlertStatus, frozen_labels
 from ingestd.intake.errors import Overloaded
 from ingestd.pipeline.processor import Processor
 from ingestd.pipeline.restore import restore
-from ingestd.pipeline.work import Action, ActionError, Intake, Result, Tick, Work
+from ingestd.pipeline.work import (
+    Action,
+    ActionError,
+    Intake,
+    ProblemAction,
+    ReportChange,
+    Result,
+    Tick,
+    Work,
+)
 from ingestd.store.base import Store, StoreError
 from ingestd.store.codec import dumps, loads
-from ingestd.store.records import DueTimer, WriteBatch
+from ingestd.store.records import ChangeRecord, DueTimer, WriteBatch
 
 log = logging.getLogger("ingestd.replicas")
 
 Waiter = tuple[Work, "asyncio.Future[Result]"]
 InboxRow = tuple[int, str, str]
+Queued = Intake | ReportChange
+"""Work whose answer needs nothing from the pipeline: stored is done."""
+Awaited = Action | ProblemAction
+"""Work whose answer the pipeline gives: the replica waits for the leader."""
+Inboxed = Queued | Awaited
 
 
 class NotLeader(Exception):
@@ -88,8 +102,24 @@ class InboxStore(Store, Protocol):
 # -- work as inbox rows ------------------------------------------------------------------
 
 
-def encode_work(work: Intake | Action) -> tuple[str, str]:
+def _t(dt: datetime | None) -> str | None:
+    return dt.isoformat() if dt else None
+
+
+def _dt(s: str | None) -> datetime | None:
+    return datetime.fromisoformat(s) if s else None
+
+
+def encode_work(work: Inboxed) -> tuple[str, str]:
     """``(kind, JSON body)`` for the inbox."""
+    if isinstance(work, ReportChange):
+        c = work.change
+        return "change", dumps({"ci": c.ci, "summary": c.summary, "started_at": _t(c.started_at),
+                                "ended_at": _t(c.ended_at), "author": c.author, "kind": c.kind,
+                                "link": c.link, "created_at": _t(c.created_at)})
+    if isinstance(work, ProblemAction):
+        return "problem", dumps({"problem_id": work.problem_id, "kind": work.kind,
+                                 "actor": work.actor, "note": work.note})
     if isinstance(work, Intake):
         return "intake", dumps({"source": work.source, "alerts": [
             {"fingerprint": a.fingerprint, "status": a.status.value, "labels": dict(a.labels),
@@ -101,8 +131,15 @@ def encode_work(work: Intake | Action) -> tuple[str, str]:
                             "actor": work.actor, "note": work.note, "assignee": work.assignee})
 
 
-def decode_work(kind: str, body: str) -> Intake | Action:
+def decode_work(kind: str, body: str) -> Inboxed:
     d = loads(body)
+    if kind == "change":
+        return ReportChange(ChangeRecord(
+            ci=d["ci"], summary=d["summary"], started_at=datetime.fromisoformat(d["started_at"]),
+            ended_at=_dt(d["ended_at"]), author=d["author"], kind=d["kind"], link=d["link"],
+            created_at=_dt(d["created_at"])))
+    if kind == "problem":
+        return ProblemAction(d["problem_id"], d["kind"], d["actor"], d["note"])
     if kind == "intake":
         return Intake([
             Alert(a["fingerprint"], AlertStatus(a["status"]), frozen_labels(a["labels"]),
@@ -115,11 +152,14 @@ def decode_work(kind: str, body: str) -> Intake | Action:
     raise ValueError(f"unknown inbox item kind {kind!r}")
 
 
+AWAITED = ("action", "problem")
+
+
 def encode_result(res: Result) -> str:
     if res.error is not None:
         return dumps({"error": {"status": res.error.status, "error": res.error.error,
                                 "detail": res.error.detail}})
-    return dumps({"incident": getattr(res.incident, "id", None)})
+    return dumps({"id": getattr(res.incident, "id", None)})
 
 
 def decode_result(doc: str) -> Result:
@@ -129,7 +169,7 @@ def decode_result(doc: str) -> Result:
     err = d.get("error")
     if err:
         return Result(error=ActionError(err["status"], err["error"], err["detail"]))
-    return Result(incident=d.get("incident"))
+    return Result(incident=d.get("id"))
 
 
 # -- the committer -----------------------------------------------------------------------
@@ -176,7 +216,7 @@ class ReplicatedCommitter:
             return await self._tick(work)
         if self._failing_since is not None and time.monotonic() - self._failing_since < 1.0:
             raise Overloaded("the store is failing", retry_after=2)
-        if isinstance(work, Action):
+        if isinstance(work, Action | ProblemAction):
             return await self._action(work)
         fut: asyncio.Future[Result] = asyncio.get_running_loop().create_future()
         try:
@@ -194,7 +234,15 @@ class ReplicatedCommitter:
         self._lease.wake()
         return await fut
 
-    async def _action(self, action: Action) -> Result:
+    async def _action(self, action: Awaited) -> Result:
+        res = await self._awaited(action)
+        if isinstance(action, ProblemAction) and res.error is None:
+            # The answer names the problem; the caller wants the record, as the store has it.
+            get_problem = getattr(self.store, "get_problem", None)
+            res.incident = await get_problem(res.incident) if get_problem else None
+        return res
+
+    async def _awaited(self, action: Awaited) -> Result:
         kind, body = encode_work(action)
         try:
             item_id = await self.store.append_inbox_one(kind, body)
@@ -228,7 +276,7 @@ class ReplicatedCommitter:
                 live = [(w, f) for w, f in waiting if not f.cancelled()]
                 try:
                     await self.store.append_inbox(
-                        [encode_work(w) for w, _ in live if isinstance(w, Intake | Action)])
+                        [encode_work(w) for w, _ in live if isinstance(w, Intake | ReportChange)])
                 except StoreError as e:
                     log.error("could not append to the inbox: %s", e)
                     self._failing_since = time.monotonic()
@@ -307,7 +355,7 @@ class ReplicatedCommitter:
             work.append(Tick(t.now, await lease.due_timers(t.now, 200)))
         try:
             batch, results, stats = self.processor.process(work)
-            settled += [(row_id, encode_result(res) if kind == "action" else None)
+            settled += [(row_id, encode_result(res) if kind in AWAITED else None)
                         for (row_id, kind), res in zip(taken, results, strict=False)]
             await lease.apply(batch, settled)
         except StoreError as e:
@@ -335,7 +383,7 @@ class ReplicatedCommitter:
             try:
                 batch, results, _ = self.processor.process([decode_work(kind, body)])
                 await lease.apply(batch, [(row_id, encode_result(results[0])
-                                           if kind == "action" else None)])
+                                           if kind in AWAITED else None)])
                 continue
             except StoreError as e:
                 if not getattr(e, "permanent", False):

@@ -21,6 +21,9 @@ class Targets:
     resolve: timedelta
 
 
+SLA_ACKNOWLEDGE = "sla.acknowledge"
+SLA_RESOLVE = "sla.resolve"
+
 DEFAULT_TARGETS = {
     Priority.P0: Targets(timedelta(minutes=5), timedelta(hours=1)),
     Priority.P1: Targets(timedelta(minutes=15), timedelta(hours=4)),
@@ -31,17 +34,28 @@ DEFAULT_TARGETS = {
 
 
 class SlaPolicy(Protocol):
-    def timers(self, rec: IncidentRecord, start: datetime) -> list[TimerRecord]:
-        """Timers to arm for ``rec`` from ``start`` (SLA deadlines, escalation levels)."""
+    def timers(self, rec: IncidentRecord, start: datetime,
+               acknowledged_at: datetime | None = None) -> list[TimerRecord]:
+        """Timers ``rec`` should have from ``start`` (SLA deadlines, escalation levels).
+
+        Once acknowledged, the timers that wait for an acknowledgement are left out.
+        """
+
+    def recipients(self, rec: IncidentRecord, target: str, at: datetime) -> tuple[str, ...]:
+        """Who an escalation ``target`` reaches."""
 
 
 class DefaultSla:
     def __init__(self, targets: dict[Priority, Targets] | None = None) -> None:
         self.targets = targets or DEFAULT_TARGETS
 
-    def timers(self, rec: IncidentRecord, start: datetime) -> list[TimerRecord]:
+    def timers(self, rec: IncidentRecord, start: datetime,
+               acknowledged_at: datetime | None = None) -> list[TimerRecord]:
         t = self.targets[rec.priority]
-        return [
-            TimerRecord(rec.id, "sla_ack", 0, start + t.acknowledge, rec.team or ""),
-            TimerRecord(rec.id, "sla_resolve", 0, start + t.resolve, rec.team or ""),
-        ]
+        out = [TimerRecord(rec.id, SLA_RESOLVE, 0, start + t.resolve)]
+        if acknowledged_at is None:
+            out.insert(0, TimerRecord(rec.id, SLA_ACKNOWLEDGE, 0, start + t.acknowledge))
+        return out
+
+    def recipients(self, rec: IncidentRecord, target: str, at: datetime) -> tuple[str, ...]:
+        return ()

@@ -40,6 +40,8 @@ class IncidentRecord:
     suspects: list[dict[str, Any]] = field(default_factory=list)
     """Changes on the root CI or its dependencies shortly before the incident began."""
     problem_id: str | None = None
+    held_by: str | None = None
+    """A maintenance window holds it: kept and marked, nobody told until the window ends."""
     alert_count: int = 0
     firing_count: int = 0
     last_activity: datetime | None = None

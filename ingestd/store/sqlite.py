@@ -6,6 +6,7 @@ One connection writes (batches, in ``BEGIN IMMEDIATE`` transactions with
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from collections.abc import Sequence
 from datetime import datetime, timedelta
@@ -15,6 +16,7 @@ from typing import Any
 
 import aiosqlite
 
+from ingestd.notify.outbox import OutboxItem
 from ingestd.store.base import StoreError, StoreFull
 from ingestd.store.codec import (
     change_from_row,
@@ -54,6 +56,8 @@ class SqliteStore:
         self.path = str(path)
         self._w: aiosqlite.Connection | None = None
         self._r: aiosqlite.Connection | None = None
+        self._write_lock = asyncio.Lock()
+        """One transaction at a time on the writer connection (batches, outbox, timers)."""
 
     @property
     def w(self) -> aiosqlite.Connection:
@@ -73,6 +77,9 @@ class SqliteStore:
         await self.w.execute("PRAGMA synchronous=FULL")
         await self.w.execute("PRAGMA busy_timeout=5000")
         await self._migrate()
+        # One process owns an SQLite store: leases of a previous (crashed) run are void.
+        await self.w.execute("UPDATE outbox SET lease_owner = NULL, lease_until = NULL"
+                             " WHERE state = 'pending' AND lease_owner IS NOT NULL")
         self._r = await aiosqlite.connect(self.path, isolation_level=None)
         await self.r.execute("PRAGMA busy_timeout=5000")
         await self.r.execute("PRAGMA query_only=1")
@@ -102,13 +109,18 @@ class SqliteStore:
     async def apply(self, batch: WriteBatch) -> None:
         if not batch:
             return
+        async with self._write_lock:
+            await self._apply(batch)
+
+    async def _apply(self, batch: WriteBatch) -> None:
         try:
             await self.w.execute("BEGIN IMMEDIATE")
             try:
                 await self._write(batch)
                 await self.w.execute("COMMIT")
             except BaseException:
-                await self.w.execute("ROLLBACK")
+                if self.w.in_transaction:  # SQLite rolls back by itself on SQLITE_FULL
+                    await self.w.execute("ROLLBACK")
                 raise
         except sqlite3.Error as e:
             raise _wrap(e) from e
@@ -351,7 +363,12 @@ class SqliteStore:
     # -- outbox (ingestd.notify.outbox.OutboxStore) -----------------------------------
 
     async def claim_due(self, now: datetime, limit: int, lease_owner: str,
-                        lease_for: timedelta) -> list[dict[str, Any]]:
+                        lease_for: timedelta) -> list[OutboxItem]:
+        async with self._write_lock:
+            return await self._claim_due(now, limit, lease_owner, lease_for)
+
+    async def _claim_due(self, now: datetime, limit: int, lease_owner: str,
+                         lease_for: timedelta) -> list[OutboxItem]:
         try:
             await self.w.execute("BEGIN IMMEDIATE")
             try:
@@ -368,20 +385,19 @@ class SqliteStore:
                 )
                 await self.w.execute("COMMIT")
             except BaseException:
-                await self.w.execute("ROLLBACK")
+                if self.w.in_transaction:  # SQLite rolls back by itself on SQLITE_FULL
+                    await self.w.execute("ROLLBACK")
                 raise
         except sqlite3.Error as e:
             raise _wrap(e) from e
-        return [
-            {"id": r[0], "receiver": r[1], "idempotency_key": r[2], "incident_id": r[3],
-             "event": r[4], "payload": loads(r[5]), "attempts": r[6],
-             "created_at": parse_ts(r[7])}
-            for r in rows
-        ]
+        return [OutboxItem(id=r[0], receiver=r[1], idempotency_key=r[2], payload=loads(r[5]),
+                           attempts=r[6], created_at=parse_ts(r[7]))  # type: ignore[arg-type]
+                for r in rows]
 
     async def _outbox_update(self, sql: str, args: tuple[Any, ...]) -> None:
         try:
-            await self.w.execute(sql, args)
+            async with self._write_lock:
+                await self.w.execute(sql, args)
         except sqlite3.Error as e:
             raise _wrap(e) from e
 

@@ -77,6 +77,8 @@ async def test_similar_resolved_incident_shows_its_resolution(running: Running) 
     async with running.http.post(f"{running.url}/api/v1/incidents/{first['id']}/resolve",
                                  json={"note": "restarted redis with more memory"}) as r:
         assert r.status == 200
+    await running.post_body(body([am_alert("RedisDown", "redis-cart:9121", z(T0), "resolved",
+                                           z(T0 + timedelta(minutes=10)))], "resolved"))
     await running.post_body(body([am_alert("NodeDown", "node-3:9100", z(T0))]))
     later = T0 + timedelta(days=1)
     await running.post_body(body([am_alert("RedisDown", "redis-cart:9121", z(later))]))

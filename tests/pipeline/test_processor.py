@@ -129,7 +129,8 @@ def test_acknowledge_then_resolve_by_a_person(proc: Processor) -> None:
     assert b.incidents[inc].acknowledged_by == "alice"
     assert ("acknowledged", "alice", {"note": "looking"}) in [
         (t.kind, t.actor, t.detail) for t in b.timeline]
-    assert (inc, "sla_ack") in b.cancel_timers
+    assert (inc, "sla.acknowledge") in b.cancel_timers
+    assert (inc, "sla.resolve") not in b.cancel_timers
     b, res, _ = proc.process([Action(inc, "acknowledge", "bob")])
     assert res[0].error is not None and res[0].error.status == 409
     b, res, _ = proc.process([Action(inc, "resolve", "alice", "rebooted the switch")])
@@ -154,4 +155,4 @@ def test_a_new_alert_on_a_manually_resolved_incident_reopens_it(proc: Processor)
 def test_opening_arms_sla_timers_from_the_wall_clock(proc: Processor) -> None:
     b, _, _ = proc.process([Intake([alert()])])
     kinds = {(t.kind, t.due_at - proc.clock()) for t in b.timers}
-    assert ("sla_ack", timedelta(minutes=15)) in kinds  # P1
+    assert ("sla.acknowledge", timedelta(minutes=15)) in kinds  # P1

@@ -1,0 +1,63 @@
+"""The selector index: map an alert to its CI without scanning every CI.
+
+Each selector is filed under one of its equality matchers, the one whose
+``(label, value)`` pair the fewest selectors share (the most selective).
+Mapping an alert looks up each of its labels, so it touches only the
+selectors that could match; selectors without a usable equality (regex or
+negative matchers only) are kept on a short list checked for every alert.
+Candidates carry their position in the file, so "the first CI in file order
+with a matching selector" is preserved.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from ingestd.cmdb.selectors import Selector
+from ingestd.domain import Labels
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    order: int  # position of the CI in the file
+    ci: str
+    number: int  # position of the selector within the CI's match list
+    selector: Selector
+
+
+class SelectorIndex:
+    def __init__(self, entries: Iterable[Entry]) -> None:
+        items = list(entries)
+        counts: Counter[tuple[str, str]] = Counter()
+        for e in items:
+            for m in e.selector.equalities:
+                counts[(m.name, m.value)] += 1
+        self._by_pair: dict[tuple[str, str], list[Entry]] = {}
+        self._always: list[Entry] = []
+        for e in items:  # in file order, so every list stays sorted
+            eqs = e.selector.equalities
+            if not eqs:
+                self._always.append(e)
+                continue
+            best = min(eqs, key=lambda m: counts[(m.name, m.value)])
+            self._by_pair.setdefault((best.name, best.value), []).append(e)
+
+    def first_match(self, labels: Labels) -> Entry | None:
+        """The matching selector of the first CI in file order (then selector order)."""
+        best: Entry | None = None
+        for pair in labels.items():
+            for e in self._by_pair.get(pair, ()):
+                if best is not None and (e.order, e.number) >= (best.order, best.number):
+                    break  # lists are in file order: nothing later can win
+                if e.selector.matches(labels):
+                    best = e
+                    break
+        for e in self._always:
+            if best is not None and (e.order, e.number) >= (best.order, best.number):
+                break
+            if e.selector.matches(labels):
+                best = e
+                break
+        return best

@@ -1,0 +1,636 @@
+"""Topology-aware correlation: one incident per fault, with its root CI named.
+
+Every episode is placed in event time (its ``starts_at``), by what the
+dependency graph and the alert's meaning (:mod:`ingestd.knowledge`) say:
+
+* **standalone** warnings and alerts that map to no CI are incidents of their
+  own (one per fingerprint); a flap within the reopen window returns to it;
+* an episode whose fingerprint's incident is still open, or resolved less
+  than ``reopen_window`` ago, returns to it (a flap, not a new fault);
+* **explained**: the episode's CI depends (within ``max_hops``) on a CI of an
+  open incident whose root is at least as strong a fault signal (a failing
+  CI explains a failing or a degraded dependent; a degraded one explains
+  only degraded dependents): it joins that incident as a symptom;
+* **deeper cause**: the incident's root depends on the episode's CI and the
+  episode is at least as strong: the episode joins and becomes the root
+  (:class:`RootChanged`); when it is the deeper cause of several incidents
+  they merge (:class:`IncidentsMerged`);
+* **silent common cause**: when most of what directly depends on a CI are the
+  roots of open incidents and that CI raised nothing itself, it is named the
+  root (``root_inferred``) and those incidents merge;
+* otherwise the episode opens an incident of its own.
+
+Two faults next to each other in the graph therefore stay apart unless one
+lies upstream of the other's root. The hot path touches only the episode's
+upstream neighbourhood (small) and per-CI indexes of open incidents.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from ingestd.cmdb import Cmdb
+from ingestd.correlate.base import (
+    Change,
+    CorrelationSettings,
+    EpisodeAttached,
+    IdFactory,
+    IncidentOpened,
+    IncidentReopened,
+    IncidentResolved,
+    IncidentsMerged,
+    IncidentView,
+    RootChanged,
+)
+from ingestd.domain import Episode
+from ingestd.knowledge import AlertKnowledge, Role, default_knowledge
+
+
+@dataclass(slots=True)
+class _Ep:
+    key: str
+    fingerprint: str
+    ci: str | None  # the CI used for correlation (a blamed dependency, or the mapped CI)
+    role: Role
+    local: bool
+    starts_at: datetime
+    ends_at: datetime | None
+    incident: str
+    mapped: str | None = None  # the CI the alert itself maps to
+
+
+@dataclass(slots=True)
+class _Inc:
+    view: IncidentView
+    isolated: bool  # standalone / unmapped: never joined by the graph
+    root_strength: int = 0
+    firing: int = 0
+    ci_firing: Counter[str] = field(default_factory=Counter)
+    ci_until: dict[str, datetime] = field(default_factory=dict)
+    ci_since: dict[str, datetime] = field(default_factory=dict)  # latest start per CI
+    last_end: datetime | None = None
+    counted: bool = False  # root counted in the silent-cause tallies
+    root_since: datetime | None = None  # when the current root first showed
+
+    @property
+    def id(self) -> str:
+        return self.view.id
+
+
+def _counter_ids(prefix: str = "inc-") -> IdFactory:
+    seq = itertools.count(1)
+    return lambda _at: f"{prefix}{next(seq):06d}"
+
+
+class TopologyCorrelator:
+    """The :class:`~ingestd.correlate.base.Correlator` the pipeline uses."""
+
+    def __init__(self, cmdb: Cmdb, settings: CorrelationSettings | None = None,
+                 knowledge: AlertKnowledge | None = None,
+                 new_id: IdFactory | None = None) -> None:
+        self.settings = settings or CorrelationSettings()
+        self.knowledge = knowledge or default_knowledge()
+        self._new_id: Callable[[datetime], str] = new_id or _counter_ids()
+        self._cmdb = cmdb
+        self._incs: dict[str, _Inc] = {}
+        self._eps: dict[str, _Ep] = {}
+        self._alias: dict[str, str] = {}
+        self._fp_last: dict[str, str] = {}
+        self._ci_incs: dict[str, set[str]] = {}  # CI -> incidents it is a member or root of
+        self._alerting: Counter[str] = Counter()  # CI -> firing episodes (symptom or stronger)
+        self._root_refs: Counter[str] = Counter()  # CI -> open incidents rooted at it
+        self._root_deps: Counter[str] = Counter()  # CI -> direct dependents that are roots
+
+    # ---- the Correlator protocol -------------------------------------------
+
+    @property
+    def cmdb(self) -> Cmdb:
+        return self._cmdb
+
+    def set_cmdb(self, cmdb: Cmdb) -> None:
+        """Swap in a reloaded CMDB; open incidents are kept."""
+        for inc in self._incs.values():
+            self._unregister_root(inc)
+        self._cmdb = cmdb
+        for inc in self._incs.values():
+            if inc.view.active:
+                self._register_root(inc)
+
+    def incident(self, incident_id: str) -> IncidentView | None:
+        inc = self._incs.get(self._resolve_id(incident_id))
+        return inc.view if inc else None
+
+    def incident_of(self, episode_key: str) -> str | None:
+        ep = self._eps.get(episode_key)
+        return self._resolve_id(ep.incident) if ep else None
+
+    def open_incidents(self) -> list[IncidentView]:
+        return [i.view for i in self._incs.values() if i.view.active]
+
+    def firing(self, episode: Episode) -> Sequence[Change]:
+        if episode.key in self._eps:
+            return []
+        out: list[Change] = []
+        meaning = self.knowledge.meaning(episode.alertname, episode.severity)
+        ci = episode.ci if episode.ci in self._cmdb else None
+        role = meaning.role
+        blamed = self._blamed(ci, meaning.blames) if ci and meaning.blames else None
+        ep = _Ep(episode.key, episode.fingerprint, blamed or ci, role, meaning.local,
+                 episode.starts_at, None, "", ci)
+        if ep.ci is None or role is Role.STANDALONE:
+            self._place_isolated(ep, out)
+        else:
+            self._place(ep, blamed is not None, out)
+        if episode.ends_at is not None:
+            out.extend(self.resolved(episode))
+        return out
+
+    def resolved(self, episode: Episode) -> Sequence[Change]:
+        ep = self._eps.get(episode.key)
+        if ep is None or ep.ends_at is not None or episode.ends_at is None:
+            return []
+        ep.ends_at = episode.ends_at
+        inc = self._incs[self._resolve_id(ep.incident)]
+        inc.firing -= 1
+        if ep.ci is not None and not inc.isolated and ep.role.strength >= Role.SYMPTOM.strength:
+            inc.ci_firing[ep.ci] -= 1
+            self._alerting[ep.ci] -= 1
+            if self._alerting[ep.ci] <= 0:
+                del self._alerting[ep.ci]
+            prev = inc.ci_until.get(ep.ci)
+            inc.ci_until[ep.ci] = max(prev, ep.ends_at) if prev else ep.ends_at
+        inc.last_end = max(inc.last_end, ep.ends_at) if inc.last_end else ep.ends_at
+        self._touch(inc, ep.ends_at)
+        if inc.firing <= 0 and inc.view.active:
+            return [self._resolve(inc, inc.last_end, "all alerts resolved")]
+        return []
+
+    def tick(self, now: datetime) -> Sequence[Change]:
+        out: list[Change] = []
+        s = self.settings
+        keep = max(s.window, s.reopen_window)
+        for inc in list(self._incs.values()):
+            v = inc.view
+            if v.active:
+                quiet = now - v.last_activity
+                if s.auto_resolve_after is not None and quiet >= s.auto_resolve_after:
+                    out.append(self._resolve(inc, now,
+                                             f"quiet for {_human(s.auto_resolve_after)} (auto-resolve)"))
+            elif v.resolved_at is not None and now - v.resolved_at > keep and inc.firing <= 0:
+                self._forget(inc)
+        return out
+
+    def restore(self, incidents: Iterable[IncidentView], episodes: Iterable[Episode]) -> None:
+        by_key = {e.key: e for e in episodes}
+        for view in incidents:
+            eps = [by_key[k] for k in sorted(view.episodes) if k in by_key]
+            roles = [self.knowledge.meaning(e.alertname, e.severity).role for e in eps]
+            isolated = view.root_ci is None or all(r is Role.STANDALONE for r in roles)
+            inc = _Inc(view, isolated)
+            self._incs[view.id] = inc
+            for e, role in sorted(zip(eps, roles, strict=True), key=lambda p: p[0].starts_at):
+                ci = e.ci if e.ci in self._cmdb else None
+                local = self.knowledge.meaning(e.alertname, e.severity).local
+                ep = _Ep(e.key, e.fingerprint, ci, role, local, e.starts_at, e.ends_at, view.id, ci)
+                self._eps[e.key] = ep
+                self._fp_last[e.fingerprint] = view.id
+                if ep.ends_at is None:
+                    inc.firing += 1
+                if not isolated and ci is not None and role.strength >= Role.SYMPTOM.strength:
+                    self._ci_incs.setdefault(ci, set()).add(view.id)
+                    if ep.ends_at is None:
+                        inc.ci_firing[ci] += 1
+                        self._alerting[ci] += 1
+                    else:
+                        inc.ci_until[ci] = max(inc.ci_until.get(ci, ep.ends_at), ep.ends_at)
+                if ep.ends_at is not None:
+                    inc.last_end = max(inc.last_end or ep.ends_at, ep.ends_at)
+                if ci == view.root_ci:
+                    inc.root_strength = max(inc.root_strength, role.strength)
+            if not isolated and view.root_ci:
+                if view.root_inferred and inc.root_strength == 0:
+                    inc.root_strength = Role.SYMPTOM.strength
+                self._ci_incs.setdefault(view.root_ci, set()).add(view.id)
+                if view.active:
+                    self._register_root(inc)
+
+    # ---- placing an episode ------------------------------------------------
+
+    def _place_isolated(self, ep: _Ep, out: list[Change]) -> None:
+        prev, linked = self._flap_target(ep)
+        if prev is not None:
+            self._attach(prev, ep, out)
+            return
+        self._open(ep, ep.ci, False, True, linked, out)
+
+    def _place(self, ep: _Ep, blamed: bool, out: list[Change]) -> None:
+        prev, linked = self._flap_target(ep)
+        if prev is not None and not prev.isolated:
+            self._attach(prev, ep, out)
+            return
+        assert ep.ci is not None
+        t = ep.starts_at
+        strength = ep.role.strength
+        explained: list[tuple[int, _Inc]] = []
+        ups = {ep.ci: (0, 3)} if ep.local else self._upstream(ep.ci)
+        for x, (dist, carry) in ups.items():
+            for iid in self._ci_incs.get(x, ()):
+                inc = self._incs[iid]
+                # a CI that is down keeps explaining; otherwise the incident must be fresh
+                lasting = dist == 0 or (x == inc.view.root_ci
+                                        and inc.root_strength >= Role.CAUSE.strength)
+                if not self._linkable(inc, t, lasting) or not self._ci_active(inc, x, t):
+                    continue
+                if self._too_old(inc, t):
+                    linked = linked or inc.id
+                    continue
+                root = inc.view.root_ci
+                if root is None or (root != x and not self._ci_active(inc, root, t)):
+                    continue  # the cause has recovered: it explains nothing new
+                if x == root and dist == 0 or min(inc.root_strength, carry) >= strength:
+                    explained.append((dist, inc))
+        deeper: list[_Inc] = []
+        carries: dict[str, int] = {}
+        for iid, carry in self._rooted_below(ep.ci).items():
+            inc = self._incs[iid]
+            if not self._linkable(inc, t) or inc.view.root_ci is None:
+                continue
+            if not self._ci_active(inc, inc.view.root_ci, t):
+                continue
+            if t - (inc.root_since or inc.view.opened_at) > self.settings.window:
+                continue  # a cause starts before its effects, not long after them
+            if self._too_old(inc, t):
+                linked = linked or inc.id
+                continue
+            if ep.role is Role.LINK or min(strength, carry) >= inc.root_strength:
+                deeper.append(inc)
+                carries[inc.id] = carry
+        explained.sort(key=lambda p: (p[0], -p[1].root_strength, -len(p[1].view.episodes),
+                                      p[1].view.opened_at))
+        if deeper and ep.role is not Role.LINK:
+            group = _unique([i for _, i in explained[:1]] + deeper)
+            host = min(group, key=lambda i: i.view.opened_at) if not explained else group[0]
+            for other in group:
+                if other is not host:
+                    self._merge(host, other, t, f"{ep.ci} links them: "
+                                f"{other.view.root_ci} depends on it", out)
+            self._attach(host, ep, out)
+            if not explained:
+                # the new root explains the incident only as well as the path carries
+                self._set_root(host, ep.ci, min(strength, max(carries.values())), blamed, t,
+                               f"{host.view.root_ci} depends on {ep.ci}, which alerts", out)
+            return
+        if explained or deeper:
+            host = explained[0][1] if explained else min(deeper, key=lambda i: i.view.opened_at)
+            self._attach(host, ep, out)
+            return
+        if self._infer_common_cause(ep, t, out):
+            return
+        self._open(ep, ep.ci, blamed, False, linked, out)
+
+    def _infer_common_cause(self, ep: _Ep, t: datetime, out: list[Change]) -> bool:
+        assert ep.ci is not None
+        if ep.local:
+            return False
+        best: tuple[float, str] | None = None
+        for u in self._cmdb.depends_on(ep.ci):
+            if self._root_refs.get(u) or self._alerting.get(u):
+                continue  # u is alerting or already a root itself
+            roots = self._root_deps[u] + 1
+            share = roots / max(1, len(self._cmdb.needed_by(u)))
+            if roots >= 2 and share > self.settings.infer_min_share:
+                if best is None or share > best[0]:
+                    best = (share, u)
+        if best is None:
+            return False
+        u = best[1]
+        group: list[_Inc] = []
+        for d in self._cmdb.needed_by(u):
+            if not self._root_refs[d]:
+                continue
+            for iid in self._ci_incs.get(d, ()):
+                inc = self._incs[iid]
+                since = inc.ci_since.get(d)
+                if (inc.view.root_ci == d and inc.view.active and not self._too_old(inc, t)
+                        and inc.ci_firing.get(d, 0) > 0 and since is not None
+                        and abs(t - since) <= self.settings.window):
+                    group.append(inc)
+        if len(group) + 1 <= len(self._cmdb.needed_by(u)) * self.settings.infer_min_share:
+            return False
+        if not group:
+            return False
+        group.sort(key=lambda i: i.view.opened_at)
+        host = group[0]
+        strength = min([ep.role.strength] + [i.root_strength for i in group])
+        for other in group[1:]:
+            self._merge(host, other, t, f"{host.view.root_ci} and {other.view.root_ci} "
+                        f"both depend on {u}, which raised no alert", out)
+        self._attach(host, ep, out)
+        self._set_root(host, u, strength, True, t,
+                       f"{len(group) + 1} of the {len(self._cmdb.needed_by(u))} CIs that need "
+                       f"{u} alert, and {u} itself raised no alert", out)
+        return True
+
+    # ---- incident bookkeeping ------------------------------------------------
+
+    def _open(self, ep: _Ep, root: str | None, inferred: bool, isolated: bool,
+              linked: str | None, out: list[Change]) -> None:
+        t = ep.starts_at
+        view = IncidentView(id=self._new_id(t), opened_at=t, last_activity=t,
+                            root_ci=root, root_inferred=inferred)
+        inc = _Inc(view, isolated, root_strength=ep.role.strength, root_since=t)
+        self._incs[view.id] = inc
+        out.append(IncidentOpened(view.id, t, ep.key, root, inferred, linked))
+        if root is not None:
+            view.cis.add(root)
+            if not isolated:
+                self._ci_incs.setdefault(root, set()).add(view.id)
+                self._register_root(inc)
+        self._add(inc, ep)
+
+    def _attach(self, inc: _Inc, ep: _Ep, out: list[Change]) -> None:
+        if not inc.view.active:
+            inc.view.resolved_at = None
+            out.append(IncidentReopened(inc.id, ep.starts_at, ep.key))
+            if not inc.isolated:
+                self._register_root(inc)
+        else:
+            out.append(EpisodeAttached(inc.id, ep.starts_at, ep.key))
+        self._add(inc, ep)
+        root = inc.view.root_ci
+        if ep.ci is not None and ep.ci == root and not inc.isolated:
+            if (inc.view.root_inferred and ep.role.strength >= Role.SYMPTOM.strength
+                    and ep.ci == ep.mapped):
+                inc.view.root_inferred = False
+                out.append(RootChanged(inc.id, ep.starts_at, root, root, False,
+                                       f"{root} now raises an alert itself"))
+            inc.root_strength = max(inc.root_strength, ep.role.strength)
+
+    def _add(self, inc: _Inc, ep: _Ep) -> None:
+        v = inc.view
+        ep.incident = v.id
+        self._eps[ep.key] = ep
+        v.episodes.add(ep.key)
+        v.fingerprints.add(ep.fingerprint)
+        self._fp_last[ep.fingerprint] = v.id
+        inc.firing += 1
+        self._touch(inc, ep.starts_at)
+        if ep.ci is not None:
+            v.cis.add(ep.ci)
+            if not inc.isolated and ep.role.strength >= Role.SYMPTOM.strength:
+                inc.ci_firing[ep.ci] += 1
+                self._alerting[ep.ci] += 1
+                since = inc.ci_since.get(ep.ci)
+                inc.ci_since[ep.ci] = max(since, ep.starts_at) if since else ep.starts_at
+                self._ci_incs.setdefault(ep.ci, set()).add(v.id)
+
+    def _merge(self, host: _Inc, other: _Inc, at: datetime, reason: str,
+               out: list[Change]) -> None:
+        self._unregister_root(other)
+        hv, ov = host.view, other.view
+        for key in ov.episodes:
+            self._eps[key].incident = hv.id
+        hv.episodes |= ov.episodes
+        hv.fingerprints |= ov.fingerprints
+        for fp in ov.fingerprints:
+            if self._fp_last.get(fp) == ov.id:
+                self._fp_last[fp] = hv.id
+        for ci in ov.cis:
+            hv.cis.add(ci)
+            s = self._ci_incs.get(ci)
+            if s is not None and ov.id in s:
+                s.discard(ov.id)
+                s.add(hv.id)
+        host.ci_firing.update(other.ci_firing)
+        for ci, until in other.ci_until.items():
+            host.ci_until[ci] = max(host.ci_until.get(ci, until), until)
+        for ci, since in other.ci_since.items():
+            host.ci_since[ci] = max(host.ci_since.get(ci, since), since)
+        host.firing += other.firing
+        if other.last_end and (host.last_end is None or other.last_end > host.last_end):
+            host.last_end = other.last_end
+        hv.opened_at = min(hv.opened_at, ov.opened_at)
+        hv.last_activity = max(hv.last_activity, ov.last_activity)
+        del self._incs[ov.id]
+        self._alias[ov.id] = hv.id
+        if not hv.active:
+            hv.resolved_at = None
+            self._register_root(host)
+        out.append(IncidentsMerged(ov.id, hv.id, at, reason))
+
+    def _set_root(self, inc: _Inc, root: str, strength: int, inferred: bool, at: datetime,
+                  reason: str, out: list[Change]) -> None:
+        old = inc.view.root_ci
+        if old == root and inc.view.root_inferred == inferred:
+            inc.root_strength = max(inc.root_strength, strength)
+            return
+        self._unregister_root(inc)
+        inc.view.root_ci = root
+        inc.view.root_inferred = inferred
+        inc.root_strength = strength
+        inc.root_since = at
+        inc.view.cis.add(root)
+        self._ci_incs.setdefault(root, set()).add(inc.id)
+        if inc.view.active:
+            self._register_root(inc)
+        out.append(RootChanged(inc.id, at, old, root, inferred, reason))
+
+    def _register_root(self, inc: _Inc) -> None:
+        root = inc.view.root_ci
+        if inc.counted or inc.isolated or root is None:
+            return
+        inc.counted = True
+        self._root_refs[root] += 1
+        if self._root_refs[root] == 1:
+            for d in self._cmdb.depends_on(root):
+                self._root_deps[d] += 1
+
+    def _unregister_root(self, inc: _Inc) -> None:
+        root = inc.view.root_ci
+        if not inc.counted or root is None:
+            return
+        inc.counted = False
+        self._root_refs[root] -= 1
+        if self._root_refs[root] <= 0:
+            del self._root_refs[root]
+            for d in self._cmdb.depends_on(root):
+                self._root_deps[d] -= 1
+                if self._root_deps[d] <= 0:
+                    del self._root_deps[d]
+
+    def _resolve(self, inc: _Inc, at: datetime, reason: str) -> IncidentResolved:
+        inc.view.resolved_at = at
+        self._unregister_root(inc)
+        return IncidentResolved(inc.id, at, reason)
+
+    def _forget(self, inc: _Inc) -> None:
+        self._unregister_root(inc)
+        for ci in inc.view.cis:
+            s = self._ci_incs.get(ci)
+            if s is not None:
+                s.discard(inc.id)
+                if not s:
+                    del self._ci_incs[ci]
+        for key in inc.view.episodes:
+            self._eps.pop(key, None)
+        for fp in inc.view.fingerprints:
+            if self._fp_last.get(fp) == inc.id:
+                del self._fp_last[fp]
+        del self._incs[inc.id]
+        for a in [a for a, target in self._alias.items() if target == inc.id]:
+            del self._alias[a]
+
+    # ---- small helpers -----------------------------------------------------------
+
+    def _resolve_id(self, iid: str) -> str:
+        while iid in self._alias:
+            iid = self._alias[iid]
+        return iid
+
+    def _passes(self, ci: str) -> bool:
+        """A failure travels on through ``ci`` if ``ci`` shows it or cannot show anything."""
+        if self._alerting.get(ci, 0) > 0 or self._root_refs.get(ci, 0) > 0:
+            return True
+        c = self._cmdb.cis.get(ci)
+        return c is not None and not c.match
+
+    def _upstream(self, start: str) -> dict[str, tuple[int, int]]:
+        """What ``start`` depends on along paths a fault can travel: CI -> (distance, carry).
+
+        ``carry`` is the strongest fault signal the path passes on: a failure,
+        or only a degradation (symptom strength) where the path runs through a
+        replica placement (one of several hosts) or through a monitored CI that
+        shows nothing (:meth:`_passes`).
+        """
+        full, partial = Role.CAUSE.strength, Role.SYMPTOM.strength
+        best: dict[str, tuple[int, int]] = {start: (0, full)}
+        frontier = [start]
+        for hop in range(1, self.settings.max_hops + 1):
+            nxt = []
+            for x in frontier:
+                cx = best[x][1]
+                if x != start and not self._passes(x):
+                    cx = min(cx, partial)  # a silent, monitored CI: at most a degradation got through
+                for d, redundant in self._edges(x):
+                    c = min(cx, partial if redundant else full)
+                    old = best.get(d)
+                    if old is None or c > old[1]:
+                        best[d] = (old[0] if old else hop, c)
+                        nxt.append(d)
+            frontier = nxt
+        return best
+
+    def _rooted_below(self, start: str) -> dict[str, int]:
+        """Open incidents whose root depends on ``start`` along a fault path: id -> carry."""
+        full, partial = Role.CAUSE.strength, Role.SYMPTOM.strength
+        best: dict[str, int] = {start: full}
+        found: dict[str, int] = {}
+        frontier = [start]
+        for _hop in range(self.settings.max_hops):
+            nxt = []
+            for x in frontier:
+                cx = best[x]
+                if x != start and not self._passes(x):
+                    cx = min(cx, partial)
+                for y in self._dependents_of_interest(x):
+                    redundant = dict(self._edges(y)).get(x, False)
+                    c = min(cx, partial if redundant else full)
+                    if c > best.get(y, 0):
+                        best[y] = c
+                        nxt.append(y)
+                        for iid in self._ci_incs.get(y, ()):
+                            if self._incs[iid].view.root_ci == y:
+                                found[iid] = max(found.get(iid, 0), c)
+            frontier = nxt
+        return found
+
+    def _dependents_of_interest(self, x: str) -> Iterable[str]:
+        """Direct dependents of ``x`` that a fault path may use or end at."""
+        deps = self._cmdb.needed_by(x)
+        if len(deps) <= 64 + 4 * len(self._ci_incs):
+            return deps
+        # A hub: look only at CIs that take part in incidents, or cannot alert.
+        return [y for y in self._ci_incs if x in self._cmdb.depends_on(y)]
+
+    def _edges(self, ci: str) -> list[tuple[str, bool]]:
+        deps = self._cmdb.depends_on(ci)
+        if len(deps) < 2:
+            return [(d, False) for d in deps]
+        cis = self._cmdb.cis
+        kinds = Counter(cis[d].type for d in deps)
+        rt = self.settings.replica_types
+        return [(d, cis[d].type in rt and kinds[cis[d].type] > 1) for d in deps]
+
+    def _blamed(self, ci: str, ci_type: str) -> str | None:
+        """The nearest dependency of ``ci`` of type ``ci_type`` (file order on ties)."""
+        ups = self._upstream(ci)
+        hits = [(d, x) for x, (d, _) in ups.items() if d > 0 and self._cmdb.cis[x].type == ci_type]
+        return min(hits)[1] if hits else None
+
+    def _flap_target(self, ep: _Ep) -> tuple[_Inc | None, str | None]:
+        """The fingerprint's incident when this episode is a flap of it; else a max-age link."""
+        iid = self._fp_last.get(ep.fingerprint)
+        if iid is None:
+            return None, None
+        inc = self._incs.get(self._resolve_id(iid))
+        if inc is None:
+            return None, None
+        t = ep.starts_at
+        v = inc.view
+        if not v.active:
+            rw = self.settings.reopen_window
+            if rw <= timedelta(0) or v.resolved_at is None or t - v.resolved_at > rw:
+                return None, None
+        if self._too_old(inc, t):
+            return None, inc.id
+        return inc, None
+
+    def _linkable(self, inc: _Inc, t: datetime, lasting: bool = False) -> bool:
+        """Open (or reopenable) and with alerts starting or ending within ``window`` of ``t``."""
+        v = inc.view
+        s = self.settings
+        if t - v.last_activity > s.window and not (v.active and inc.firing > 0 and lasting):
+            return False
+        if v.active:
+            return True
+        if s.reopen_window <= timedelta(0) or v.resolved_at is None:
+            return False
+        return t - v.resolved_at <= min(s.window, s.reopen_window)
+
+    def _ci_active(self, inc: _Inc, ci: str, t: datetime) -> bool:
+        if inc.ci_firing.get(ci, 0) > 0:
+            return True
+        until = inc.ci_until.get(ci)
+        if until is None:  # an inferred root: as active as its incident
+            if inc.firing > 0:
+                return True
+            until = inc.last_end
+        return until is not None and t <= until + self.settings.window
+
+    def _too_old(self, inc: _Inc, t: datetime) -> bool:
+        return t - inc.view.opened_at > self.settings.max_age
+
+    @staticmethod
+    def _touch(inc: _Inc, at: datetime) -> None:
+        if at > inc.view.last_activity:
+            inc.view.last_activity = at
+
+
+def _unique(items: list[_Inc]) -> list[_Inc]:
+    seen: dict[str, _Inc] = {}
+    for i in items:
+        seen.setdefault(i.id, i)
+    return list(seen.values())
+
+
+def _human(d: timedelta) -> str:
+    secs = int(d.total_seconds())
+    if secs % 3600 == 0:
+        return f"{secs // 3600}h"
+    if secs % 60 == 0:
+        return f"{secs // 60}m"
+    return f"{secs}s"

@@ -50,7 +50,8 @@ class RulesSla:
     def timers(self, rec: IncidentRecord, start: datetime,
                acknowledged_at: datetime | None = None) -> list[TimerRecord]:
         out = []
-        for t in self.rules.timers(rec.priority, start, start, acknowledged_at=acknowledged_at,
+        as_of = max(start, acknowledged_at) if acknowledged_at else start
+        for t in self.rules.timers(rec.priority, start, as_of, acknowledged_at=acknowledged_at,
                                    escalation=rec.escalation):
             target = t.target or ""
             out.append(TimerRecord(rec.id, t.key, t.level, t.due_at, target))

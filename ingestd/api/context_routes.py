@@ -18,7 +18,9 @@ from ingestd.domain import Alert, AlertStatus, frozen_labels
 from ingestd.intake.alertmanager import parse_time
 from ingestd.intake.errors import IntakeError, Overloaded
 from ingestd.intake.fingerprint import fingerprint
-from ingestd.pipeline.work import Intake, ProblemAction, ReportChange
+from ingestd.maintenance import Window
+from ingestd.maintenance.stored import window_doc
+from ingestd.pipeline.work import Intake, ProblemAction, ReportChange, SetWindow
 from ingestd.store.codec import ts
 from ingestd.store.records import ChangeRecord, IncidentQuery, ProblemRecord
 
@@ -145,6 +147,68 @@ async def problem_note(request: web.Request) -> web.Response:
 @needs("write", "POST", "/api/v1/problems/{id}/close")
 async def problem_close(request: web.Request) -> web.Response:
     return await _problem_act(request, "close")
+
+
+@needs("read", "GET", "/api/v1/maintenance")
+async def list_windows(request: web.Request) -> web.Response:
+    """Windows set through the API, and those of rules/maintenance.yaml."""
+    rt = request.app[RUNTIME]
+    api = [window_doc(w, "") | {"source": "api"}
+           for w in rt.committer.processor.windows.values()]
+    rules = getattr(rt.committer.processor.dispatcher, "rules", None)
+    from_rules = [window_doc(w, "") | {"source": "rules"} for w in getattr(rules, "windows", ())]
+    return json_response({"windows": api + from_rules})
+
+
+@needs("write", "POST", "/api/v1/maintenance")
+async def set_window(request: web.Request) -> web.Response:
+    """``{"name", "cis": [...], "start"?, "end", "reason"?, "include_dependents"?}``."""
+    rt = request.app[RUNTIME]
+    who = request.get(PRINCIPAL, ANONYMOUS_ADMIN)
+    try:
+        doc = await _json_object(request)
+        unknown = set(doc) - {"name", "cis", "start", "end", "reason", "include_dependents"}
+        if unknown:
+            raise IntakeError("unknown_field", f"unknown fields {sorted(unknown)}",
+                              sorted(unknown)[0])
+        name = _text(doc, "name", required=True, limit=128)
+        cis = doc.get("cis")
+        if not isinstance(cis, list) or not cis or not all(isinstance(c, str) for c in cis):
+            raise IntakeError("bad_field", "'cis' must be a non-empty list of CI ids", "cis")
+        missing = [c for c in cis if rt.cmdb.get(c) is None]
+        if missing:
+            raise IntakeError("unknown_ci", f"not in the CMDB: {missing}", "cis")
+        now = datetime.now(UTC)
+        start = parse_time(doc["start"], "start") if doc.get("start") else now
+        if not doc.get("end"):
+            raise IntakeError("missing_field", "'end' is required", "end")
+        end = parse_time(doc["end"], "end")
+        if end <= start:
+            raise IntakeError("bad_field", "'end' must be after 'start'", "end")
+        window = Window(name, frozenset(cis), start, end,
+                        include_dependents=doc.get("include_dependents", True) is not False,
+                        reason=_text(doc, "reason", limit=1024))
+        stored = window_doc(window, who.name)
+        await rt.committer.submit(SetWindow(stored))
+    except IntakeError as e:
+        return json_response(e.as_json(), 400)
+    except Overloaded as e:
+        return overloaded(e)
+    return json_response(stored, 201)
+
+
+@needs("write", "DELETE", "/api/v1/maintenance/{name}")
+async def end_window(request: web.Request) -> web.Response:
+    rt = request.app[RUNTIME]
+    name = request.match_info["name"]
+    if name not in rt.committer.processor.windows:
+        return error(404, "not_found", f"no maintenance window {name!r} set through the API",
+                     "name")
+    try:
+        await rt.committer.submit(SetWindow({"name": name}, end_only=True))
+    except Overloaded as e:
+        return overloaded(e)
+    return json_response({"name": name, "status": "ended"})
 
 
 @needs("write", "POST", "/api/v1/incidents")

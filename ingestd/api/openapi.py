@@ -173,6 +173,29 @@ OPENAPI: dict[str, Any] = {
                             "schema": {"type": "integer", "minimum": 1, "maximum": 366}},
                            {"name": "team", "in": "query", "schema": {"type": "string"}}],
             "responses": {"200": _resp("The figures", {"type": "object"}), **_ERRORS}}},
+        "/api/v1/maintenance": {
+            "get": {"summary": "Maintenance windows in force (API and rules)",
+                    "security": [{"bearer": []}],
+                    "responses": {"200": _resp("Windows", {"type": "object"}), **_ERRORS}},
+            "post": {"summary": "Start a maintenance window on CIs (and their dependents)",
+                     "security": [{"bearer": []}],
+                     "requestBody": {"required": True, "content": {"application/json": {
+                         "schema": {"type": "object", "required": ["name", "cis", "end"],
+                                    "properties": {
+                                        "name": {"type": "string"},
+                                        "cis": {"type": "array", "items": {"type": "string"}},
+                                        "start": {"type": "string", "format": "date-time"},
+                                        "end": {"type": "string", "format": "date-time"},
+                                        "reason": {"type": "string"},
+                                        "include_dependents": {"type": "boolean"}}}}}},
+                     "responses": {"201": _resp("Stored", {"type": "object"}),
+                                   "503": _resp("Overloaded; retry", _ERROR), **_ERRORS}}},
+        "/api/v1/maintenance/{name}": {"delete": {
+            "summary": "End a maintenance window now", "security": [{"bearer": []}],
+            "parameters": [{"name": "name", "in": "path", "required": True,
+                            "schema": {"type": "string"}}],
+            "responses": {"200": _resp("Ended", {"type": "object"}),
+                          "404": _resp("No such window", _ERROR), **_ERRORS}}},
         "/api/v1/outbox": {"get": {
             "summary": "Notification outbox (dead letters with state=dead)",
             "security": [{"bearer": []}],

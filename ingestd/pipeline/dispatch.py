@@ -14,6 +14,7 @@ from typing import Protocol
 
 from ingestd.cmdb import CI
 from ingestd.domain import Criticality, Priority
+from ingestd.maintenance import Window
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +28,8 @@ class DispatchContext:
     severity: str
     status: str
     at: datetime
+    windows: tuple[Window, ...] = ()
+    """Maintenance windows set through the API (those of the rules are the rules' own)."""
 
 
 @dataclass(frozen=True, slots=True)

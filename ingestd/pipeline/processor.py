@@ -21,6 +21,8 @@ from ingestd.correlate import Correlator
 from ingestd.dedup import Classified, EpisodeTracker, Outcome
 from ingestd.domain import Alert, AlertStatus, Episode, IncidentStatus
 from ingestd.ids import new_incident_id
+from ingestd.maintenance import Window
+from ingestd.maintenance.stored import window_from_doc
 from ingestd.pipeline.book import SYSTEM, IncidentBook
 from ingestd.pipeline.dispatch import Decision, DispatchContext, Dispatcher
 from ingestd.pipeline.notices import Notices
@@ -32,6 +34,7 @@ from ingestd.pipeline.work import (
     ProblemAction,
     ReportChange,
     Result,
+    SetWindow,
     Tick,
     Work,
 )
@@ -79,6 +82,8 @@ class Processor:
         self.book = IncidentBook()
         self.notices = Notices(self._services_of, base_url)
         self.changes = ChangeLog()
+        self.windows: dict[str, Window] = {}
+        """Maintenance windows set through the API, by name."""
         self.recurrence = RecurrenceTracker(recurrence or RecurrencePolicy(),
                                             new_id or new_incident_id)
         self._ann_hash: dict[str, int] = {}
@@ -106,6 +111,9 @@ class Processor:
             elif isinstance(item, Tick):
                 touched |= self.book.apply(self.correlator.tick(item.now), batch, now)
                 touched |= self._fire_timers(item, batch)
+                touched |= self._waiting_to_be_told()
+            elif isinstance(item, SetWindow):
+                self._set_window(item, now, batch)
                 touched |= self._waiting_to_be_told()
             elif isinstance(item, ReportChange):
                 self.changes.add(item.change)
@@ -233,6 +241,7 @@ class Processor:
             labels=rec.labels, root=root_ci, root_inferred=rec.root_inferred,
             blast_radius=len(self.cmdb.blast_radius(rec.root_ci)) if rec.root_ci else 0,
             severity=severity, status=rec.status.value, at=now,
+            windows=tuple(self.windows.values()),
         ))
         self._apply_decision(rec, decision, now, batch)
         self.notices.after_change(rec, decision, now, batch, self.sla)
@@ -258,6 +267,19 @@ class Processor:
         rec.receivers = list(d.receivers)
         rec.escalation = d.escalation
         rec.suppressed = d.suppressed
+
+    def _set_window(self, item: SetWindow, now: datetime, batch: WriteBatch) -> None:
+        name = str(item.doc["name"])
+        if item.end_only:
+            self.windows.pop(name, None)
+            batch.windows[name] = {}
+            return
+        self.windows[name] = window_from_doc(item.doc)
+        batch.windows[name] = item.doc
+        for key, w in list(self.windows.items()):  # forget windows long over
+            if w.end < now and key != name:
+                del self.windows[key]
+                batch.windows[key] = {}
 
     def _waiting_to_be_told(self) -> set[str]:
         """Active incidents not yet told (held by a window, under a threshold): look again."""

@@ -7,6 +7,7 @@ from datetime import timedelta
 from ingestd.context.recurrence import signature
 from ingestd.correlate import IncidentView
 from ingestd.domain import Episode, frozen_labels
+from ingestd.maintenance.stored import window_from_doc
 from ingestd.pipeline.processor import Processor
 from ingestd.store.base import Store
 
@@ -46,6 +47,10 @@ async def restore(processor: Processor, store: Store) -> None:
     if load_problems is not None:
         for p in await load_problems("open", 10_000):
             processor.recurrence.open_problems[p.signature] = p
+    load_windows = getattr(store, "list_windows", None)
+    if load_windows is not None:
+        for doc in await load_windows():
+            processor.windows[doc["name"]] = window_from_doc(doc)
     for r in records:
         sig = signature(r.root_ci, r.labels.get("alertname", ""))
         if sig:

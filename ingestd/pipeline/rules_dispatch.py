@@ -20,7 +20,7 @@ class RulesDispatcher:
             root_inferred=ctx.root_inferred, status=ctx.status, severity=ctx.severity or None)
         d = rules.route(route_ctx)
         threshold = d.threshold
-        hold = rules.in_maintenance(ctx.root.id, ctx.at) if ctx.root else None
+        hold = rules.in_maintenance(ctx.root.id, ctx.at, ctx.windows) if ctx.root else None
         return Decision(
             priority=d.priority,
             priority_reason=d.priority_reason,

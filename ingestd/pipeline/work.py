@@ -44,7 +44,15 @@ class ProblemAction:
     note: str = ""
 
 
-Work = Intake | Action | Tick | ReportChange | ProblemAction
+@dataclass(slots=True)
+class SetWindow:
+    """Start (or replace) a maintenance window; ``end_only`` ends the named one now."""
+
+    doc: dict[str, Any]
+    end_only: bool = False
+
+
+Work = Intake | Action | Tick | ReportChange | ProblemAction | SetWindow
 
 
 class ActionError(Exception):

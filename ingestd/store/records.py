@@ -160,13 +160,15 @@ class WriteBatch:
     fired_timers: list[int] = field(default_factory=list)
     changes: list[ChangeRecord] = field(default_factory=list)
     problems: dict[str, ProblemRecord] = field(default_factory=dict)
+    windows: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Maintenance windows set through the API, by name (an empty dict ends one)."""
 
     def __bool__(self) -> bool:
         return bool(
             self.alerts or self.seen_only or self.episodes or self.episode_ends or self.moves
             or self.incidents or self.timeline
             or self.outbox or self.timers or self.cancel_timers or self.fired_timers
-            or self.changes or self.problems
+            or self.changes or self.problems or self.windows
         )
 
 

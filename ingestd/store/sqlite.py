@@ -41,7 +41,8 @@ from ingestd.store.records import (
     WriteBatch,
 )
 
-MIGRATIONS = ["sqlite_0001_initial.sql", "sqlite_0002_context.sql"]
+MIGRATIONS = ["sqlite_0001_initial.sql", "sqlite_0002_context.sql",
+              "sqlite_0003_maintenance.sql"]
 
 
 def _wrap(e: Exception) -> StoreError:
@@ -238,6 +239,14 @@ class SqliteStore:
                 [(p.id, p.status, p.root_ci, p.signature, p.team, ts(p.opened_at),
                   ts(p.closed_at), problem_doc(p)) for p in b.problems.values()],
             )
+        if b.windows:
+            await w.executemany(
+                "DELETE FROM maintenance_windows WHERE name = ?",
+                [(name,) for name, doc in b.windows.items() if not doc])
+            await w.executemany(
+                "INSERT INTO maintenance_windows (name, doc, ends_at) VALUES (?,?,?)"
+                " ON CONFLICT (name) DO UPDATE SET doc=excluded.doc, ends_at=excluded.ends_at",
+                [(name, dumps(doc), doc["end"]) for name, doc in b.windows.items() if doc])
         if b.fired_timers:
             await w.executemany(
                 "UPDATE timers SET state = 'fired', fired_at = ? WHERE id = ?",
@@ -480,6 +489,10 @@ class SqliteStore:
     async def all_incidents(self) -> list[IncidentRecord]:
         async with self.r.execute("SELECT doc FROM incidents WHERE merged_into IS NULL") as cur:
             return [incident_from_doc(row[0]) async for row in cur]
+
+    async def list_windows(self) -> list[dict[str, Any]]:
+        async with self.r.execute("SELECT doc FROM maintenance_windows ORDER BY ends_at") as cur:
+            return [loads(row[0]) async for row in cur]
 
     async def integrity_check(self) -> str:
         async with self.r.execute("PRAGMA integrity_check") as cur:

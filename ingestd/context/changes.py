@@ -37,7 +37,7 @@ class ChangeLog:
 
     def suspects(self, cmdb: Cmdb, root: str | None, began: datetime) -> list[ChangeRecord]:
         """Changes on ``root`` and its dependencies in the window before ``began``, latest first."""
-        if root is None:
+        if root is None or not self._by_ci:
             return []
         cis = {root}
         if root in cmdb.graph:

@@ -7,6 +7,7 @@ incident rows, writes the timeline, and notes what the batch must persist.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from ingestd.correlate import (
@@ -23,6 +24,45 @@ from ingestd.store.records import IncidentRecord, TimelineRecord, WriteBatch
 
 SYSTEM = "ingestd"
 
+SEVERITY_ORDER = ("critical", "page", "error", "high", "warning", "info", "none")
+"""Most severe first; a severity not listed ranks after these."""
+
+
+def severity_rank(severity: str) -> int:
+    s = severity.lower()
+    return SEVERITY_ORDER.index(s) if s in SEVERITY_ORDER else len(SEVERITY_ORDER)
+
+
+@dataclass(slots=True)
+class Summary:
+    """What an incident's episodes add up to, kept as episodes arrive (never rescanned)."""
+
+    last_activity: datetime | None = None
+    severity: str = ""
+    first: str | None = None
+    """Key of the earliest episode."""
+    first_on: dict[str, str] = field(default_factory=dict)
+    """CI -> key of its earliest episode."""
+
+    def add(self, ep: Episode, episodes: dict[str, Episode]) -> None:
+        if self.last_activity is None or ep.starts_at > self.last_activity:
+            self.last_activity = ep.starts_at
+        if not self.severity or severity_rank(ep.severity) < severity_rank(self.severity):
+            self.severity = ep.severity
+        if self.first is None or _earlier(ep, episodes.get(self.first)):
+            self.first = ep.key
+        if ep.ci and (ep.ci not in self.first_on
+                      or _earlier(ep, episodes.get(self.first_on[ep.ci]))):
+            self.first_on[ep.ci] = ep.key
+
+    def lead(self, root: str | None) -> str | None:
+        """The most telling episode: the first on the root CI, else the first of all."""
+        return self.first_on.get(root or "") or self.first
+
+
+def _earlier(ep: Episode, other: Episode | None) -> bool:
+    return other is None or (ep.starts_at, ep.key) < (other.starts_at, other.key)
+
 
 class IncidentBook:
     def __init__(self) -> None:
@@ -32,20 +72,24 @@ class IncidentBook:
         """Incident id -> keys of its episodes."""
         self.firing: dict[str, set[str]] = {}
         """Incident id -> keys of its episodes still firing."""
+        self.summaries: dict[str, Summary] = {}
 
     def load(self, record: IncidentRecord, episodes: Iterable[Episode]) -> None:
         self.records[record.id] = record
         members = self.members.setdefault(record.id, set())
         firing = self.firing.setdefault(record.id, set())
+        summary = self.summaries.setdefault(record.id, Summary())
         for ep in episodes:
             self.episodes[ep.key] = ep
             members.add(ep.key)
+            summary.add(ep, self.episodes)
             if ep.ends_at is None:
                 firing.add(ep.key)
 
     def forget(self, incident_id: str) -> None:
         self.records.pop(incident_id, None)
         self.firing.pop(incident_id, None)
+        self.summaries.pop(incident_id, None)
         for key in self.members.pop(incident_id, set()):
             self.episodes.pop(key, None)
 
@@ -91,8 +135,12 @@ class IncidentBook:
                 return {ch.incident}
             case IncidentsMerged():
                 src, dst = self.records[ch.source], self.records[ch.target]
+                summary = self.summaries.setdefault(ch.target, Summary())
                 for key in self.members.pop(ch.source, set()):
                     self.members[ch.target].add(key)
+                    if key in self.episodes:
+                        summary.add(self.episodes[key], self.episodes)
+                self.summaries.pop(ch.source, None)
                 self.firing[ch.target] |= self.firing.pop(ch.source, set())
                 src.status = IncidentStatus.CLOSED
                 src.merged_into = dst.id
@@ -129,7 +177,10 @@ class IncidentBook:
     def _attach(self, incident: str, key: str) -> None:
         self.members.setdefault(incident, set()).add(key)
         ep = self.episodes.get(key)
-        if ep is not None and ep.ends_at is None:
+        if ep is None:
+            return
+        self.summaries.setdefault(incident, Summary()).add(ep, self.episodes)
+        if ep.ends_at is None:
             self.firing.setdefault(incident, set()).add(key)
 
     def _reopen(self, rec: IncidentRecord, batch: WriteBatch, at: datetime, now: datetime,

@@ -23,7 +23,7 @@ from ingestd.domain import Alert, AlertStatus, Episode, IncidentStatus
 from ingestd.ids import new_incident_id
 from ingestd.maintenance import Window
 from ingestd.maintenance.stored import window_from_doc
-from ingestd.pipeline.book import SYSTEM, IncidentBook
+from ingestd.pipeline.book import SYSTEM, IncidentBook, Summary
 from ingestd.pipeline.dispatch import Decision, DispatchContext, Dispatcher
 from ingestd.pipeline.notices import Notices
 from ingestd.pipeline.sla import SLA_ACKNOWLEDGE, SlaPolicy
@@ -45,6 +45,9 @@ from ingestd.store.records import (
     TimelineRecord,
     WriteBatch,
 )
+
+SEEN_FLUSH = timedelta(seconds=5)
+"""How long a re-send's seen-count and last-seen time may wait to be written."""
 
 
 @dataclass(slots=True)
@@ -82,6 +85,13 @@ class Processor:
         self.book = IncidentBook()
         self.notices = Notices(self._services_of, base_url)
         self.changes = ChangeLog()
+        self._decisions: dict[str, tuple[tuple[object, ...], Decision]] = {}
+        self._unsaved_seen: dict[str, tuple[int, datetime]] = {}
+        """Re-sends that changed nothing: counted here, written with the next batch that writes
+        anyway (at most SEEN_FLUSH later), so a pure re-send costs no transaction."""
+        self._seen_saved_at: datetime | None = None
+        self._services: dict[str, tuple[str, ...]] = {}
+        self._services_cmdb: int = 0
         self.windows: dict[str, Window] = {}
         """Maintenance windows set through the API, by name."""
         self.recurrence = RecurrenceTracker(recurrence or RecurrencePolicy(),
@@ -141,11 +151,21 @@ class Processor:
             if rec.created_at == now:
                 self._recurrence(rec, now, batch)
             batch.incidents[rec.id] = rec
+        self._save_seen(batch, now)
         stats.opened = [r.priority.value for r in batch.incidents.values() if r.created_at == now]
         stats.closed = [r.priority.value for r in batch.incidents.values()
                         if r.resolved_at is not None and r.updated_at == now
                         and r.status is IncidentStatus.RESOLVED]
         return batch, results, stats
+
+    def _save_seen(self, batch: WriteBatch, now: datetime) -> None:
+        if not self._unsaved_seen:
+            return
+        due = self._seen_saved_at is None or now - self._seen_saved_at >= SEEN_FLUSH
+        if batch or due:
+            batch.seen_only.update(self._unsaved_seen)
+            self._unsaved_seen = {}
+            self._seen_saved_at = now
 
     # -- alerts -----------------------------------------------------------------------
 
@@ -163,8 +183,8 @@ class Processor:
                 self._ann_hash[fp] = ann
                 batch.alerts[fp] = self._alert_record(alert, c, now)
             else:
-                n, _ = batch.seen_only.get(fp, (0, now))
-                batch.seen_only[fp] = (n + 1, now)
+                n, _ = self._unsaved_seen.get(fp, (0, now))
+                self._unsaved_seen[fp] = (n + 1, now)
             return set()
         self._ann_hash[fp] = hash(tuple(alert.annotations.items()))
         batch.alerts[fp] = self._alert_record(alert, c, now)
@@ -218,33 +238,44 @@ class Processor:
     def _refresh(self, rec: IncidentRecord, now: datetime, batch: WriteBatch) -> None:
         members = self.book.members.get(rec.id, set())
         firing = self.book.firing.get(rec.id, set())
-        eps = [self.book.episodes[k] for k in members if k in self.book.episodes]
+        summary = self.book.summaries.get(rec.id) or Summary()
         view = self.correlator.incident(rec.id)
-        cis = set(view.cis) if view else {e.ci for e in eps if e.ci}
+        cis = set(view.cis) if view else set(summary.first_on)
         if rec.root_ci:
             cis.add(rec.root_ci)
         rec.cis = sorted(cis)
         rec.alert_count = len(members)
         rec.firing_count = len(firing)
-        rec.last_activity = max([e.starts_at for e in eps] + [rec.opened_at])
+        rec.last_activity = max(summary.last_activity or rec.opened_at, rec.opened_at)
         rec.updated_at = now
-        lead = _lead_episode(eps, rec.root_ci)
+        lead_key = summary.lead(rec.root_ci)
+        lead = self.book.episodes.get(lead_key) if lead_key else None
         if lead is not None:
             rec.labels = dict(lead.labels)
             root = f" on {rec.root_ci}" if rec.root_ci else ""
             more = f" (+{len(members) - 1} related)" if len(members) > 1 else ""
             rec.title = f"{lead.alertname or 'alert'}{root}{more}"
         self._suspects(rec, now, batch)
-        severity = _worst_severity(eps)
-        root_ci = self.cmdb.get(rec.root_ci)
-        decision = self.dispatcher.decide(DispatchContext(
-            labels=rec.labels, root=root_ci, root_inferred=rec.root_inferred,
-            blast_radius=len(self.cmdb.blast_radius(rec.root_ci)) if rec.root_ci else 0,
-            severity=severity, status=rec.status.value, at=now,
-            windows=tuple(self.windows.values()),
-        ))
+        severity = summary.severity
+        decision = self._decide(rec, lead.key if lead else None, severity, now)
         self._apply_decision(rec, decision, now, batch)
         self.notices.after_change(rec, decision, now, batch, self.sla)
+
+    def _decide(self, rec: IncidentRecord, lead: str | None, severity: str,
+                now: datetime) -> Decision:
+        """Dispatch again only when what it depends on changed (or a window may have moved)."""
+        key = (rec.root_ci, rec.root_inferred, lead, severity, rec.status.value,
+               id(self.dispatcher), id(self.cmdb))
+        cached = self._decisions.get(rec.id)
+        if cached is not None and cached[0] == key and not self.windows and not rec.held_by:
+            return cached[1]
+        decision = self.dispatcher.decide(DispatchContext(
+            labels=rec.labels, root=self.cmdb.get(rec.root_ci), root_inferred=rec.root_inferred,
+            blast_radius=len(self._services_of(rec)), severity=severity,
+            status=rec.status.value, at=now, windows=tuple(self.windows.values()),
+        ))
+        self._decisions[rec.id] = (key, decision)
+        return decision
 
     def _apply_decision(self, rec: IncidentRecord, d: Decision, now: datetime,
                         batch: WriteBatch) -> None:
@@ -287,7 +318,15 @@ class Processor:
                 if r.status.is_active and not r.notified and not r.suppressed}
 
     def _services_of(self, rec: IncidentRecord) -> tuple[str, ...]:
-        return tuple(sorted(self.cmdb.blast_radius(rec.root_ci))) if rec.root_ci else ()
+        """Business services that depend on the root (cached per CMDB)."""
+        if not rec.root_ci:
+            return ()
+        if self._services_cmdb != id(self.cmdb):
+            self._services, self._services_cmdb = {}, id(self.cmdb)
+        found = self._services.get(rec.root_ci)
+        if found is None:
+            found = self._services[rec.root_ci] = tuple(sorted(self.cmdb.blast_radius(rec.root_ci)))
+        return found
 
     def _suspects(self, rec: IncidentRecord, now: datetime, batch: WriteBatch) -> None:
         found = [as_suspect(c, rec.root_ci)
@@ -387,31 +426,3 @@ class Processor:
             self.notices.timer_fired(rec, t, tick.now, batch, self.sla)
             touched.add(rec.id)
         return touched
-
-
-def _lead_episode(eps: list[Episode], root: str | None) -> Episode | None:
-    if not eps:
-        return None
-    on_root = [e for e in eps if root and e.ci == root]
-    pool = on_root or eps
-    return min(pool, key=lambda e: (e.starts_at, e.key))
-
-
-_SEV_ORDER = ["critical", "page", "error", "high", "warning", "info", "none", ""]
-
-
-def _worst_severity(eps: list[Episode]) -> str:
-    sevs = [e.severity.lower() for e in eps if e.ends_at is None] or [
-        e.severity.lower() for e in eps]
-    best = ""
-    for s in sevs:
-        if s in _SEV_ORDER and (best == "" or _SEV_ORDER.index(s) < _SEV_ORDER.index(best)):
-            best = s
-        elif s not in _SEV_ORDER and best == "":
-            best = s
-    return best
-
-
-def incident_window(reopen: timedelta, window: timedelta) -> timedelta:
-    """How far back resolved incidents are kept in memory after a start."""
-    return max(reopen, window) + timedelta(minutes=5)

@@ -48,6 +48,7 @@ from ingestd.pipeline.work import (
     ProblemAction,
     ReportChange,
     Result,
+    SetWindow,
     Tick,
     Work,
 )
@@ -61,7 +62,7 @@ Waiter = tuple[Work, "asyncio.Future[Result]"]
 InboxRow = tuple[int, str, str]
 Queued = Intake | ReportChange
 """Work whose answer needs nothing from the pipeline: stored is done."""
-Awaited = Action | ProblemAction
+Awaited = Action | ProblemAction | SetWindow
 """Work whose answer the pipeline gives: the replica waits for the leader."""
 Inboxed = Queued | Awaited
 
@@ -84,7 +85,8 @@ class Lease(Protocol):
 
     async def due_timers(self, now: datetime, limit: int) -> list[DueTimer]: ...
 
-    async def apply(self, batch: WriteBatch, done: Sequence[tuple[int, str | None]]) -> None: ...
+    async def apply(self, batches: Sequence[WriteBatch],
+                    done: Sequence[tuple[int, str | None]]) -> None: ...
 
     async def close(self) -> None: ...
 
@@ -120,6 +122,10 @@ def encode_work(work: Inboxed) -> tuple[str, str]:
     if isinstance(work, ProblemAction):
         return "problem", dumps({"problem_id": work.problem_id, "kind": work.kind,
                                  "actor": work.actor, "note": work.note})
+    if isinstance(work, SetWindow):
+        return "window", dumps({"doc": work.doc, "end_only": work.end_only})
+    if not isinstance(work, Intake | Action):
+        raise TypeError(f"{type(work).__name__} cannot go through the inbox")
     if isinstance(work, Intake):
         return "intake", dumps({"source": work.source, "alerts": [
             {"fingerprint": a.fingerprint, "status": a.status.value, "labels": dict(a.labels),
@@ -140,6 +146,8 @@ def decode_work(kind: str, body: str) -> Inboxed:
             created_at=_dt(d["created_at"])))
     if kind == "problem":
         return ProblemAction(d["problem_id"], d["kind"], d["actor"], d["note"])
+    if kind == "window":
+        return SetWindow(d["doc"], d["end_only"])
     if kind == "intake":
         return Intake([
             Alert(a["fingerprint"], AlertStatus(a["status"]), frozen_labels(a["labels"]),
@@ -152,7 +160,7 @@ def decode_work(kind: str, body: str) -> Inboxed:
     raise ValueError(f"unknown inbox item kind {kind!r}")
 
 
-AWAITED = ("action", "problem")
+AWAITED = ("action", "problem", "window")
 
 
 def encode_result(res: Result) -> str:
@@ -216,7 +224,7 @@ class ReplicatedCommitter:
             return await self._tick(work)
         if self._failing_since is not None and time.monotonic() - self._failing_since < 1.0:
             raise Overloaded("the store is failing", retry_after=2)
-        if isinstance(work, Action | ProblemAction):
+        if isinstance(work, Action | ProblemAction | SetWindow):
             return await self._action(work)
         fut: asyncio.Future[Result] = asyncio.get_running_loop().create_future()
         try:
@@ -277,8 +285,11 @@ class ReplicatedCommitter:
                 try:
                     await self.store.append_inbox(
                         [encode_work(w) for w, _ in live if isinstance(w, Intake | ReportChange)])
-                except StoreError as e:
-                    log.error("could not append to the inbox: %s", e)
+                except Exception as e:  # noqa: BLE001 - every waiter must get an answer
+                    if isinstance(e, StoreError):
+                        log.error("could not append to the inbox: %s", e)
+                    else:
+                        log.exception("could not append to the inbox")
                     self._failing_since = time.monotonic()
                     metrics.COMMIT_FAILURES.labels(reason="store error").inc()
                     for _, f in live:
@@ -313,6 +324,10 @@ class ReplicatedCommitter:
             except StoreError as e:
                 log.error("gave up the pipeline lease: %s; competing for it again", e)
                 metrics.COMMIT_FAILURES.labels(reason="store error").inc()
+            except Exception:  # noqa: BLE001 - the pipeline must find a leader again
+                log.exception("gave up the pipeline lease; competing for it again")
+                metrics.COMMIT_FAILURES.labels(reason="internal error").inc()
+                await asyncio.sleep(self.elect_every)
             finally:
                 self.leading = False
                 self._lease = None
@@ -354,10 +369,18 @@ class ReplicatedCommitter:
             # The leader is the only writer of timers: what it reads now is what is due.
             work.append(Tick(t.now, await lease.due_timers(t.now, 200)))
         try:
-            batch, results, stats = self.processor.process(work)
+            # One item at a time, as one process takes bodies sent one at a time: the
+            # incidents do not depend on how much work happened to wait. The writes of
+            # all of them still share one transaction.
+            batches, results, stats = [], [], []
+            for item in work:
+                b, res, st = self.processor.process([item])
+                batches.append(b)
+                results += res
+                stats.append(st)
             settled += [(row_id, encode_result(res) if kind in AWAITED else None)
                         for (row_id, kind), res in zip(taken, results, strict=False)]
-            await lease.apply(batch, settled)
+            await lease.apply(batches, settled)
         except StoreError as e:
             if not getattr(e, "permanent", False):
                 raise
@@ -372,8 +395,10 @@ class ReplicatedCommitter:
             for _, f in ticks:
                 if not f.done():
                     f.set_result(Result())
-        metrics.observe_commit(len(work), time.perf_counter() - started, stats)
-        if self.on_commit is not None and batch.outbox:
+        share = (time.perf_counter() - started) / max(len(work), 1)
+        for st in stats:
+            metrics.observe_commit(1, share, st)
+        if self.on_commit is not None and any(b.outbox for b in batches):
             await self.on_commit()
 
     async def _one_by_one(self, lease: Lease, rows: list[InboxRow]) -> None:
@@ -382,7 +407,7 @@ class ReplicatedCommitter:
         for row_id, kind, body in rows:
             try:
                 batch, results, _ = self.processor.process([decode_work(kind, body)])
-                await lease.apply(batch, [(row_id, encode_result(results[0])
+                await lease.apply([batch], [(row_id, encode_result(results[0])
                                            if kind in AWAITED else None)])
                 continue
             except StoreError as e:
@@ -394,7 +419,7 @@ class ReplicatedCommitter:
             log.error("inbox item %d set aside, it cannot be applied: %s", row_id, why)
             metrics.COMMIT_FAILURES.labels(reason="internal error").inc()
             await self._rebuild()
-            await lease.apply(WriteBatch(), [(row_id, dumps({"failed": why}))])
+            await lease.apply([], [(row_id, dumps({"failed": why}))])
 
     async def _rebuild(self) -> None:
         fresh = self._factory()

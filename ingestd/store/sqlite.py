@@ -1,18 +1,22 @@
-"""The embedded store: SQLite in WAL mode through aiosqlite.
+"""The embedded store: SQLite in WAL mode.
 
-One connection writes (batches, in ``BEGIN IMMEDIATE`` transactions with
-``synchronous=FULL``), another reads, so API reads never wait for a commit.
+Writes go through one ``sqlite3`` connection owned by one worker thread: each
+transaction (a whole batch, in ``BEGIN IMMEDIATE`` with ``synchronous=FULL``) is
+one call on that thread, so a batch costs one hop between threads, not one per
+statement, and transactions can never interleave. Reads use an aiosqlite
+connection of their own, so API reads never wait for a commit.
 """
 
 from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import aiosqlite
 
@@ -41,6 +45,8 @@ from ingestd.store.records import (
     WriteBatch,
 )
 
+T = TypeVar("T")
+
 MIGRATIONS = ["sqlite_0001_initial.sql", "sqlite_0002_context.sql",
               "sqlite_0003_maintenance.sql"]
 
@@ -55,15 +61,34 @@ def _wrap(e: Exception) -> StoreError:
 class SqliteStore:
     def __init__(self, path: str | Path) -> None:
         self.path = str(path)
-        self._w: aiosqlite.Connection | None = None
+        self._w: sqlite3.Connection | None = None
         self._r: aiosqlite.Connection | None = None
-        self._write_lock = asyncio.Lock()
-        """One transaction at a time on the writer connection (batches, outbox, timers)."""
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-writer")
+        """The only thread that touches the writer connection: one transaction at a time."""
 
     @property
-    def w(self) -> aiosqlite.Connection:
+    def w(self) -> sqlite3.Connection:
         assert self._w is not None, "store not open"
         return self._w
+
+    async def _on_writer(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run ``fn(*args)`` on the writer thread; SQLite errors become StoreError."""
+        try:
+            return await asyncio.get_running_loop().run_in_executor(self._writer, fn, *args)
+        except sqlite3.Error as e:
+            raise _wrap(e) from e
+
+    def _transaction(self, fn: Callable[..., T], *args: Any) -> T:
+        w = self.w
+        w.execute("BEGIN IMMEDIATE")
+        try:
+            result = fn(w, *args)
+            w.execute("COMMIT")
+            return result
+        except BaseException:
+            if w.in_transaction:  # SQLite rolls back by itself on SQLITE_FULL
+                w.execute("ROLLBACK")
+            raise
 
     @property
     def r(self) -> aiosqlite.Connection:
@@ -73,63 +98,53 @@ class SqliteStore:
     async def open(self) -> None:
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        self._w = await aiosqlite.connect(self.path, isolation_level=None)
-        await self.w.execute("PRAGMA journal_mode=WAL")
-        await self.w.execute("PRAGMA synchronous=FULL")
-        await self.w.execute("PRAGMA busy_timeout=5000")
-        await self._migrate()
-        # One process owns an SQLite store: leases of a previous (crashed) run are void.
-        await self.w.execute("UPDATE outbox SET lease_owner = NULL, lease_until = NULL"
-                             " WHERE state = 'pending' AND lease_owner IS NOT NULL")
+        await self._on_writer(self._open_writer)
         self._r = await aiosqlite.connect(self.path, isolation_level=None)
         await self.r.execute("PRAGMA busy_timeout=5000")
         await self.r.execute("PRAGMA query_only=1")
 
+    def _open_writer(self) -> None:
+        w = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        self._w = w
+        w.execute("PRAGMA journal_mode=WAL")
+        w.execute("PRAGMA synchronous=FULL")
+        w.execute("PRAGMA busy_timeout=5000")
+        self._migrate(w)
+        # One process owns an SQLite store: leases of a previous (crashed) run are void.
+        w.execute("UPDATE outbox SET lease_owner = NULL, lease_until = NULL"
+                  " WHERE state = 'pending' AND lease_owner IS NOT NULL")
+
     async def close(self) -> None:
-        for conn in (self._r, self._w):
-            if conn is not None:
-                await conn.close()
+        if self._r is not None:
+            await self._r.close()
+        if self._w is not None:
+            await asyncio.get_running_loop().run_in_executor(self._writer, self._w.close)
         self._r = self._w = None
 
-    async def _migrate(self) -> None:
-        await self.w.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
-        async with self.w.execute("SELECT MAX(version) FROM schema_version") as cur:
-            row = await cur.fetchone()
+    @staticmethod
+    def _migrate(w: sqlite3.Connection) -> None:
+        w.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+        row = w.execute("SELECT MAX(version) FROM schema_version").fetchone()
         current = (row[0] if row else None) or 0
         pkg = resources.files("ingestd.store.migrations")
         for version, name in enumerate(MIGRATIONS, start=1):
             if version <= current:
                 continue
             script = pkg.joinpath(name).read_text(encoding="utf-8")
-            await self.w.executescript(
+            w.executescript(
                 f"BEGIN IMMEDIATE;\n{script}\nINSERT INTO schema_version VALUES ({version});\nCOMMIT;"
             )
 
     # -- writes -----------------------------------------------------------------------
 
     async def apply(self, batch: WriteBatch) -> None:
-        if not batch:
-            return
-        async with self._write_lock:
-            await self._apply(batch)
+        if batch:
+            await self._on_writer(self._transaction, self._write, batch)
 
-    async def _apply(self, batch: WriteBatch) -> None:
-        try:
-            await self.w.execute("BEGIN IMMEDIATE")
-            try:
-                await self._write(batch)
-                await self.w.execute("COMMIT")
-            except BaseException:
-                if self.w.in_transaction:  # SQLite rolls back by itself on SQLITE_FULL
-                    await self.w.execute("ROLLBACK")
-                raise
-        except sqlite3.Error as e:
-            raise _wrap(e) from e
-
-    async def _write(self, b: WriteBatch) -> None:
-        w = self.w
+    @staticmethod
+    def _write(w: sqlite3.Connection, b: WriteBatch) -> None:
         if b.alerts:
-            await w.executemany(
+            w.executemany(
                 "INSERT INTO alerts (fingerprint, source, labels, annotations, status, starts_at,"
                 " ends_at, episode, last_seen, seen, generator_url) VALUES (?,?,?,?,?,?,?,?,?,?,?)"
                 " ON CONFLICT (fingerprint) DO UPDATE SET source=excluded.source,"
@@ -145,12 +160,12 @@ class SqliteStore:
                 ],
             )
         if b.seen_only:
-            await w.executemany(
+            w.executemany(
                 "UPDATE alerts SET seen = seen + ?, last_seen = MAX(last_seen, ?) WHERE fingerprint = ?",
                 [(n, ts(at), fp) for fp, (n, at) in b.seen_only.items() if fp not in b.alerts],
             )
         if b.episodes:
-            await w.executemany(
+            w.executemany(
                 "INSERT INTO episodes (key, fingerprint, incident_id, starts_at, ends_at, ci,"
                 " alertname, severity, labels) VALUES (?,?,?,?,?,?,?,?,?)"
                 " ON CONFLICT (key) DO UPDATE SET incident_id=excluded.incident_id,"
@@ -162,22 +177,22 @@ class SqliteStore:
                 ],
             )
         if b.episode_ends:
-            await w.executemany(
+            w.executemany(
                 "UPDATE episodes SET ends_at = ? WHERE key = ?",
                 [(ts(at), key) for key, at in b.episode_ends.items()],
             )
         if b.moves:
-            await w.executemany(
+            w.executemany(
                 "UPDATE episodes SET incident_id = ? WHERE incident_id = ?",
                 [(target, source) for source, target in b.moves],
             )
-            await w.executemany(
+            w.executemany(
                 "INSERT OR IGNORE INTO incident_cis (incident_id, ci)"
                 " SELECT ?, ci FROM incident_cis WHERE incident_id = ?",
                 [(target, source) for source, target in b.moves],
             )
         if b.incidents:
-            await w.executemany(
+            w.executemany(
                 "INSERT INTO incidents (id, status, opened_at, updated_at, doc, priority, team,"
                 " root_ci, resolved_at, merged_into) VALUES (?,?,?,?,?,?,?,?,?,?)"
                 " ON CONFLICT (id) DO UPDATE SET status=excluded.status,"
@@ -190,17 +205,17 @@ class SqliteStore:
                     for i in b.incidents.values()
                 ],
             )
-            await w.executemany(
+            w.executemany(
                 "INSERT OR IGNORE INTO incident_cis (incident_id, ci) VALUES (?, ?)",
                 [(i.id, ci) for i in b.incidents.values() for ci in i.cis],
             )
         if b.timeline:
-            await w.executemany(
+            w.executemany(
                 "INSERT INTO timeline (incident_id, at, kind, actor, detail) VALUES (?,?,?,?,?)",
                 [(t.incident_id, ts(t.at), t.kind, t.actor, dumps(t.detail)) for t in b.timeline],
             )
         if b.outbox:
-            await w.executemany(
+            w.executemany(
                 "INSERT OR IGNORE INTO outbox (receiver, idempotency_key, incident_id, event,"
                 " payload, next_attempt_at, created_at) VALUES (?,?,?,?,?,?,?)",
                 [
@@ -210,13 +225,13 @@ class SqliteStore:
                 ],
             )
         if b.cancel_timers:
-            await w.executemany(
+            w.executemany(
                 "UPDATE timers SET state = 'cancelled' WHERE incident_id = ? AND state = 'pending'"
                 " AND (kind = ? OR ? = '*')",
                 [(i, kind, kind) for i, kind in b.cancel_timers],
             )
         if b.timers:
-            await w.executemany(
+            w.executemany(
                 "INSERT INTO timers (incident_id, kind, level, due_at, target) VALUES (?,?,?,?,?)"
                 " ON CONFLICT (incident_id, kind, level) DO UPDATE SET due_at=excluded.due_at,"
                 " target=excluded.target, state='pending', fired_at=NULL"
@@ -224,14 +239,14 @@ class SqliteStore:
                 [(t.incident_id, t.kind, t.level, ts(t.due_at), t.target) for t in b.timers],
             )
         if b.changes:
-            await w.executemany(
+            w.executemany(
                 "INSERT INTO changes (ci, summary, author, kind, started_at, ended_at, link,"
                 " created_at) VALUES (?,?,?,?,?,?,?,?)",
                 [(c.ci, c.summary, c.author, c.kind, ts(c.started_at), ts(c.ended_at), c.link,
                   ts(c.created_at or c.started_at)) for c in b.changes],
             )
         if b.problems:
-            await w.executemany(
+            w.executemany(
                 "INSERT INTO problems (id, status, root_ci, signature, team, opened_at, closed_at,"
                 " doc) VALUES (?,?,?,?,?,?,?,?) ON CONFLICT (id) DO UPDATE SET"
                 " status=excluded.status, team=excluded.team, closed_at=excluded.closed_at,"
@@ -240,15 +255,15 @@ class SqliteStore:
                   ts(p.closed_at), problem_doc(p)) for p in b.problems.values()],
             )
         if b.windows:
-            await w.executemany(
+            w.executemany(
                 "DELETE FROM maintenance_windows WHERE name = ?",
                 [(name,) for name, doc in b.windows.items() if not doc])
-            await w.executemany(
+            w.executemany(
                 "INSERT INTO maintenance_windows (name, doc, ends_at) VALUES (?,?,?)"
                 " ON CONFLICT (name) DO UPDATE SET doc=excluded.doc, ends_at=excluded.ends_at",
                 [(name, dumps(doc), doc["end"]) for name, doc in b.windows.items() if doc])
         if b.fired_timers:
-            await w.executemany(
+            w.executemany(
                 "UPDATE timers SET state = 'fired', fired_at = ? WHERE id = ?",
                 [(ts(datetime.now().astimezone()), i) for i in b.fired_timers],
             )
@@ -373,42 +388,26 @@ class SqliteStore:
 
     async def claim_due(self, now: datetime, limit: int, lease_owner: str,
                         lease_for: timedelta) -> list[OutboxItem]:
-        async with self._write_lock:
-            return await self._claim_due(now, limit, lease_owner, lease_for)
+        def claim(w: sqlite3.Connection) -> list[Any]:
+            rows = w.execute(
+                "SELECT id, receiver, idempotency_key, incident_id, event, payload, attempts,"
+                " created_at FROM outbox WHERE state = 'pending' AND next_attempt_at <= ?"
+                " AND (lease_until IS NULL OR lease_until < ?) ORDER BY id LIMIT ?",
+                (ts(now), ts(now), limit),
+            ).fetchall()
+            w.executemany(
+                "UPDATE outbox SET lease_owner = ?, lease_until = ? WHERE id = ?",
+                [(lease_owner, ts(now + lease_for), r[0]) for r in rows],
+            )
+            return rows
 
-    async def _claim_due(self, now: datetime, limit: int, lease_owner: str,
-                         lease_for: timedelta) -> list[OutboxItem]:
-        try:
-            await self.w.execute("BEGIN IMMEDIATE")
-            try:
-                async with self.w.execute(
-                    "SELECT id, receiver, idempotency_key, incident_id, event, payload, attempts,"
-                    " created_at FROM outbox WHERE state = 'pending' AND next_attempt_at <= ?"
-                    " AND (lease_until IS NULL OR lease_until < ?) ORDER BY id LIMIT ?",
-                    (ts(now), ts(now), limit),
-                ) as cur:
-                    rows = await cur.fetchall()
-                await self.w.executemany(
-                    "UPDATE outbox SET lease_owner = ?, lease_until = ? WHERE id = ?",
-                    [(lease_owner, ts(now + lease_for), r[0]) for r in rows],
-                )
-                await self.w.execute("COMMIT")
-            except BaseException:
-                if self.w.in_transaction:  # SQLite rolls back by itself on SQLITE_FULL
-                    await self.w.execute("ROLLBACK")
-                raise
-        except sqlite3.Error as e:
-            raise _wrap(e) from e
+        rows = await self._on_writer(self._transaction, claim)
         return [OutboxItem(id=r[0], receiver=r[1], idempotency_key=r[2], payload=loads(r[5]),
                            attempts=r[6], created_at=parse_ts(r[7]))  # type: ignore[arg-type]
                 for r in rows]
 
     async def _outbox_update(self, sql: str, args: tuple[Any, ...]) -> None:
-        try:
-            async with self._write_lock:
-                await self.w.execute(sql, args)
-        except sqlite3.Error as e:
-            raise _wrap(e) from e
+        await self._on_writer(self.w.execute, sql, args)
 
     async def mark_delivered(self, item_id: int, at: datetime) -> None:
         await self._outbox_update(
@@ -501,11 +500,14 @@ class SqliteStore:
 
     async def backup(self, dest: str | Path) -> None:
         """A consistent online copy of the database (SQLite's backup API)."""
-        target = await aiosqlite.connect(str(dest))
-        try:
-            await self.w.backup(target)
-        finally:
-            await target.close()
+        def copy() -> None:
+            target = sqlite3.connect(str(dest))
+            try:
+                self.w.backup(target)
+            finally:
+                target.close()
+
+        await self._on_writer(copy)
 
 
 def _episode(row: Any) -> EpisodeRecord:

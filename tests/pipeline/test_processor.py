@@ -75,6 +75,19 @@ def test_resend_changes_nothing_but_the_seen_count(proc: Processor) -> None:
     assert stats.repeats == 2
 
 
+def test_resends_cost_no_write_until_the_seen_count_is_due(proc: Processor) -> None:
+    clock = proc.clock
+    assert isinstance(clock, Clock)
+    proc.process([Intake([alert()])])
+    proc.process([Intake([alert()])])  # the first re-send count is written at once
+    batch, _, _ = proc.process([Intake([alert()]), Intake([alert()])])
+    assert not batch  # nothing to commit: no transaction, no fsync
+    clock.now += timedelta(seconds=5)
+    batch, _, _ = proc.process([Intake([alert()])])
+    (seen,) = batch.seen_only.values()
+    assert seen == (3, clock.now)  # the deferred counts are not lost
+
+
 def test_changed_annotations_on_a_resend_are_stored(proc: Processor) -> None:
     proc.process([Intake([alert()])])
     a = alert()

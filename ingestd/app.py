@@ -34,6 +34,7 @@ from ingestd.notify.receivers import Receiver, build_receivers
 from ingestd.notify.worker import OutboxWorker
 from ingestd.pipeline.committer import Committer
 from ingestd.pipeline.processor import Processor
+from ingestd.pipeline.replicated import ReplicatedCommitter
 from ingestd.pipeline.rules_dispatch import RulesDispatcher, RulesSla
 from ingestd.pipeline.work import Tick
 from ingestd.route import RulesError, RuleSet, load_rules
@@ -132,8 +133,18 @@ class Daemon:
                 raise ConfigInvalid(["give --tokens FILE (or --auth none to run without"
                                      " authentication)"])
             tokens = load_tokens(settings.tokens)
-        self.committer = Committer(self._processor, self.store, max_queue=settings.queue_size,
-                                   max_batch=settings.batch_size, on_commit=self._outbox_written)
+        self.committer: Committer | ReplicatedCommitter
+        if settings.db.startswith(("postgresql://", "postgres://")):
+            # Several replicas share the store: each takes bodies into the inbox, one leads
+            # the pipeline (docs/scaling.md).
+            self.committer = ReplicatedCommitter(
+                self._processor, self.store,  # type: ignore[arg-type]
+                max_queue=settings.queue_size, max_batch=settings.batch_size,
+                on_commit=self._outbox_written)
+        else:
+            self.committer = Committer(self._processor, self.store, max_queue=settings.queue_size,
+                                       max_batch=settings.batch_size,
+                                       on_commit=self._outbox_written)
         self.runtime = Runtime(
             store=self.store, committer=self.committer, cmdb=self.config.cmdb, tokens=tokens,
             limits=IntakeLimits(max_body_bytes=settings.max_body_bytes,

@@ -153,8 +153,9 @@ async def problem_close(request: web.Request) -> web.Response:
 async def list_windows(request: web.Request) -> web.Response:
     """Windows set through the API, and those of rules/maintenance.yaml."""
     rt = request.app[RUNTIME]
-    api = [window_doc(w, "") | {"source": "api"}
-           for w in rt.committer.processor.windows.values()]
+    now = datetime.now(UTC)
+    api = [doc | {"source": "api"} for doc in await rt.store.list_windows()  # type: ignore[attr-defined]
+           if datetime.fromisoformat(doc["end"]) > now]
     rules = getattr(rt.committer.processor.dispatcher, "rules", None)
     from_rules = [window_doc(w, "") | {"source": "rules"} for w in getattr(rules, "windows", ())]
     return json_response({"windows": api + from_rules})
@@ -201,7 +202,8 @@ async def set_window(request: web.Request) -> web.Response:
 async def end_window(request: web.Request) -> web.Response:
     rt = request.app[RUNTIME]
     name = request.match_info["name"]
-    if name not in rt.committer.processor.windows:
+    known = {doc["name"] for doc in await rt.store.list_windows()}  # type: ignore[attr-defined]
+    if name not in known:
         return error(404, "not_found", f"no maintenance window {name!r} set through the API",
                      "name")
     try:

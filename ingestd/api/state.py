@@ -14,13 +14,14 @@ from ingestd.intake.mapped import SourceMapping
 if TYPE_CHECKING:
     from ingestd.cmdb import Cmdb
     from ingestd.pipeline.committer import Committer
+    from ingestd.pipeline.replicated import ReplicatedCommitter
     from ingestd.store.base import Store
 
 
 @dataclass
 class Runtime:
     store: Store
-    committer: Committer
+    committer: Committer | ReplicatedCommitter
     cmdb: Cmdb
     tokens: TokenBook | None
     """None: authentication is off (``--auth none``)."""

@@ -6,29 +6,41 @@ only ever built from a file that passed, so a reload can build the new one
 first and keep the old one serving when the edit is refused. Dependency
 cycles are allowed (the graph stays usable) and reported as warnings on
 :attr:`Cmdb.warnings`.
+
+The list under ``cis`` is read one item at a time (:mod:`ingestd.cmdb.stream`):
+each CI is composed, checked and turned into a :class:`CI` before the next
+is read, so a large file never has its whole node tree in memory. Strings
+that repeat (types, teams, services, label names and values) are shared.
 """
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Mapping
 from pathlib import Path
+from types import MappingProxyType
 
-import networkx as nx
 import yaml
-from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from yaml.events import (
+    MappingEndEvent,
+    MappingStartEvent,
+    SequenceStartEvent,
+    StreamEndEvent,
+)
 
 from ingestd.cmdb.model import CI, Cmdb
 from ingestd.cmdb.selectors import (
+    Matcher,
     Selector,
     SelectorSyntaxError,
     parse_selector_string,
-    selector_from_map,
 )
+from ingestd.cmdb.stream import INT, NULL, STR, Map, Node, NodeReader, Scalar, Seq
 from ingestd.domain import Criticality
 
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 CI_KEYS = ("id", "type", "service", "team", "criticality", "match", "depends_on", "attributes")
-_STR = "tag:yaml.org,2002:str"
-_NULL = "tag:yaml.org,2002:null"
+_NO_ATTRIBUTES: Mapping[str, str] = MappingProxyType({})
+_CRITICALITY = {c.value: c for c in Criticality}
 
 
 class CmdbError(ValueError):
@@ -62,138 +74,176 @@ def reload_cmdb(path: str | Path, current: Cmdb) -> tuple[Cmdb, list[str]]:
 
 
 def parse_cmdb(text: str, source: str = "<cmdb>") -> Cmdb:
+    checker = _Checker(source)
     try:
-        root = yaml.compose(text, Loader=_Loader)
+        checker.read(NodeReader(text))
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f"{source}:{mark.line + 1}" if mark is not None else source
         raise CmdbError([f"{where}: not valid YAML: {getattr(e, 'problem', None) or e}"]) from e
-    return _Checker(source).check(root)
+    return checker.build()
 
 
 class _Checker:
     def __init__(self, source: str) -> None:
         self.source = source
         self.problems: list[str] = []
+        self.cis: dict[str, CI] = {}
+        # depends_on entries naming a CI not (yet) seen: (ci, dependency, line)
+        self.forward: list[tuple[str, str, int]] = []
+        self.matchers: dict[tuple[str, str], Matcher] = {}
 
-    def at(self, node: Node) -> str:
-        return f"{self.source}:{node.start_mark.line + 1}"
+    def problem(self, line: int, reason: str) -> None:
+        self.problems.append(f"{self.source}:{line}: {reason}")
 
-    def problem(self, node: Node, reason: str) -> None:
-        self.problems.append(f"{self.at(node)}: {reason}")
+    # ---- the document --------------------------------------------------------
 
-    def check(self, root: Node | None) -> Cmdb:
-        if root is None:
-            return Cmdb([], self.source)
-        if not isinstance(root, MappingNode):
-            raise CmdbError([f"{self.at(root)}: expected a map with a list under 'cis'"])
-        items: list[Node] = []
-        for k, v in root.value:
-            if not isinstance(k, ScalarNode) or k.value != "cis":
-                self.problem(k, f"unknown key {_show(k)} at the top (allowed: cis)")
-            elif isinstance(v, SequenceNode):
-                items = list(v.value)
-            elif not (isinstance(v, ScalarNode) and v.tag == _NULL):
-                self.problem(v, "'cis' must be a list of configuration items")
-        cis: list[CI] = []
-        first_line: dict[str, int] = {}
-        deps_at: list[tuple[str, str, Node]] = []
-        for item in items:
-            ci = self.check_ci(item, deps_at)
-            if ci is None:
-                continue
-            if ci.id in first_line:
-                self.problem(item, f'duplicate id "{ci.id}" (first defined at line {first_line[ci.id]})')
-                continue
-            first_line[ci.id] = ci.line
-            cis.append(ci)
-        for ci_id, dep, node in deps_at:
-            if dep not in first_line:
-                self.problem(node, f'CI "{ci_id}" depends_on "{dep}", which is no CI in this file')
+    def read(self, r: NodeReader) -> None:
+        r.next_event()  # stream start
+        if r.at(StreamEndEvent):
+            return  # an empty file: an empty CMDB
+        r.next_event()  # document start
+        if not r.at(MappingStartEvent):
+            root = r.next_node()
+            raise CmdbError([f"{self.source}:{root.line}: expected a map with a list under 'cis'"])
+        r.next_event()
+        seen_cis = False
+        while not r.at(MappingEndEvent):
+            key = r.next_node()
+            if not isinstance(key, Scalar) or key.value != "cis":
+                self.problem(key.line, f"unknown key {_show(key)} at the top (allowed: cis)")
+                r.next_node()
+            elif seen_cis:
+                self.problem(key.line, 'key "cis" given twice')
+                r.next_node()
+            elif r.at(SequenceStartEvent):
+                seen_cis = True
+                for item in r.items():
+                    self.add(item)
+            else:
+                seen_cis = True
+                v = r.next_node()
+                if not (isinstance(v, Scalar) and v.tag == NULL):
+                    self.problem(v.line, "'cis' must be a list of configuration items")
+        r.next_event()  # mapping end
+        r.next_event()  # document end
+        if not r.at(StreamEndEvent):
+            raise yaml.composer.ComposerError(
+                None, None, "expected a single document, found another", r.peek().start_mark)
+
+    def add(self, item: Node) -> None:
+        ci = self.check_ci(item)
+        if ci is None:
+            return
+        first = self.cis.get(ci.id)
+        if first is not None:
+            self.problem(item.line, f'duplicate id "{ci.id}" (first defined at line {first.line})')
+            return
+        self.cis[ci.id] = ci
+
+    def build(self) -> Cmdb:
+        for ci_id, dep, line in self.forward:
+            if dep not in self.cis:
+                self.problem(line, f'CI "{ci_id}" depends_on "{dep}", which is no CI in this file')
         if self.problems:
             raise CmdbError(self.problems)
-        cmdb = Cmdb(cis, self.source)
-        cmdb.warnings.extend(self.cycles(cmdb, first_line))
+        cmdb = Cmdb(self.cis.values(), self.source)
+        cmdb.warnings.extend(self.cycles(cmdb))
         return cmdb
 
-    def check_ci(self, node: Node, deps_at: list[tuple[str, str, Node]]) -> CI | None:
-        if not isinstance(node, MappingNode):
-            self.problem(node, "a configuration item must be a map with at least an 'id'")
+    # ---- one configuration item ------------------------------------------------
+
+    def check_ci(self, node: Node) -> CI | None:
+        if not isinstance(node, Map):
+            self.problem(node.line, "a configuration item must be a map with at least an 'id'")
             return None
         fields: dict[str, Node] = {}
-        for k, v in node.value:
-            key = k.value if isinstance(k, ScalarNode) else None
+        for k, v in node.pairs:
+            key = k.value if isinstance(k, Scalar) else None
             if key not in CI_KEYS:
-                self.problem(k, f"unknown key {_show(k)} (allowed: {', '.join(CI_KEYS)})")
+                self.problem(k.line, f"unknown key {_show(k)} (allowed: {', '.join(CI_KEYS)})")
             elif key in fields:
-                self.problem(k, f'key "{key}" given twice')
+                self.problem(k.line, f'key "{key}" given twice')
             else:
                 fields[key] = v
         id_node = fields.get("id")
-        ci_id = self.scalar(id_node, "id", allow_int=True) if id_node is not None else None
         if id_node is None:
-            self.problem(node, "configuration item without 'id'")
+            self.problem(node.line, "configuration item without 'id'")
+            return None
+        ci_id = self.scalar(id_node, "id", allow_int=True)
         if not ci_id:
-            if id_node is not None and ci_id == "":
-                self.problem(id_node, "'id' must not be empty")
+            if ci_id == "":
+                self.problem(id_node.line, "'id' must not be empty")
             return None
         texts = {k: self.scalar(fields[k], k) for k in ("type", "service", "team") if k in fields}
         crit = Criticality.MEDIUM
-        if "criticality" in fields:
-            raw = self.scalar(fields["criticality"], "criticality")
+        cn = fields.get("criticality")
+        if cn is not None:
+            raw = self.scalar(cn, "criticality")
             if raw is not None:
-                try:
-                    crit = Criticality(raw)
-                except ValueError:
-                    self.problem(fields["criticality"],
+                found = _CRITICALITY.get(raw)
+                if found is None:
+                    self.problem(cn.line,
                                  f'unknown criticality "{raw}" for CI "{ci_id}" '
                                  f"(use one of {', '.join(c.value for c in Criticality)})")
-        selectors = self.selectors(fields.get("match"), ci_id)
-        deps: list[str] = []
-        dn = fields.get("depends_on")
-        if dn is not None and not _is_null(dn):
-            if not isinstance(dn, SequenceNode):
-                self.problem(dn, f'depends_on of "{ci_id}" must be a list of CI ids')
-            else:
-                for d in dn.value:
-                    dep = self.scalar(d, "depends_on entry", allow_int=True)
-                    if dep is not None:
-                        deps.append(dep)
-                        deps_at.append((ci_id, dep, d))
-        attrs: dict[str, str] = {}
-        an = fields.get("attributes")
-        if an is not None and not _is_null(an):
-            if not isinstance(an, MappingNode):
-                self.problem(an, "attributes must be a map of names to strings")
-            else:
-                for k, v in an.value:
-                    val = self.scalar(v, f"attribute {_show(k)}", allow_int=True)
-                    if isinstance(k, ScalarNode) and val is not None:
-                        attrs[k.value] = val
+                else:
+                    crit = found
         return CI(
             id=ci_id,
-            type=texts.get("type") or "",
-            service=texts.get("service"),
-            team=texts.get("team"),
+            type=_intern(texts.get("type")) or "",
+            service=_intern(texts.get("service")),
+            team=_intern(texts.get("team")),
             criticality=crit,
-            match=tuple(selectors),
-            depends_on=tuple(deps),
-            attributes=attrs,
-            line=node.start_mark.line + 1,
+            match=self.selectors(fields.get("match"), ci_id),
+            depends_on=self.depends_on(fields.get("depends_on"), ci_id),
+            attributes=self.attributes(fields.get("attributes")),
+            line=node.line,
         )
 
-    def selectors(self, node: Node | None, ci_id: str) -> list[Selector]:
+    def depends_on(self, node: Node | None, ci_id: str) -> tuple[str, ...]:
         if node is None or _is_null(node):
-            return []
-        if not isinstance(node, SequenceNode):
-            self.problem(node, f'match of "{ci_id}" must be a list of selectors')
-            return []
+            return ()
+        if not isinstance(node, Seq):
+            self.problem(node.line, f'depends_on of "{ci_id}" must be a list of CI ids')
+            return ()
+        deps: dict[str, None] = {}
+        for d in node.items:
+            dep = self.scalar(d, "depends_on entry", allow_int=True)
+            if dep is None or dep == ci_id:
+                continue  # a CI needing itself adds nothing to the graph
+            known = self.cis.get(dep)
+            if known is not None:
+                dep = known.id  # share the id's string
+            else:
+                self.forward.append((ci_id, dep, d.line))
+            deps[dep] = None
+        return tuple(deps)
+
+    def attributes(self, node: Node | None) -> Mapping[str, str]:
+        if node is None or _is_null(node):
+            return _NO_ATTRIBUTES
+        if not isinstance(node, Map):
+            self.problem(node.line, "attributes must be a map of names to strings")
+            return _NO_ATTRIBUTES
+        attrs: dict[str, str] = {}
+        for k, v in node.pairs:
+            val = self.scalar(v, f"attribute {_show(k)}", allow_int=True)
+            if isinstance(k, Scalar) and val is not None:
+                attrs[sys.intern(k.value)] = val
+        return attrs if attrs else _NO_ATTRIBUTES
+
+    def selectors(self, node: Node | None, ci_id: str) -> tuple[Selector, ...]:
+        if node is None or _is_null(node):
+            return ()
+        if not isinstance(node, Seq):
+            self.problem(node.line, f'match of "{ci_id}" must be a list of selectors')
+            return ()
         out: list[Selector] = []
-        for sel in node.value:
+        for sel in node.items:
             try:
-                if isinstance(sel, MappingNode):
-                    out.append(self.map_selector(sel, ci_id))
-                elif isinstance(sel, ScalarNode) and sel.tag == _STR:
+                if isinstance(sel, Map):
+                    out.append(self.map_selector(sel))
+                elif isinstance(sel, Scalar) and sel.tag == STR:
                     out.append(parse_selector_string(sel.value))
                 else:
                     raise SelectorSyntaxError(
@@ -201,54 +251,56 @@ class _Checker:
                         "{instance: \"node-1:9100\"}, or an Alertmanager matcher string, "
                         "e.g. '{instance=~\"web-.*\"}'")
             except SelectorSyntaxError as e:
-                self.problem(sel, f'selector of "{ci_id}": {e}')
-        return out
+                self.problem(sel.line, f'selector of "{ci_id}": {e}')
+        return tuple(out)
 
-    def map_selector(self, node: MappingNode, ci_id: str) -> Selector:
-        d: dict[str, str] = {}
-        for k, v in node.value:
-            if not isinstance(k, ScalarNode) or not isinstance(v, ScalarNode) or v.tag != _STR:
+    def map_selector(self, node: Map) -> Selector:
+        matchers: dict[str, Matcher] = {}
+        for k, v in node.pairs:
+            if not isinstance(k, Scalar) or not isinstance(v, Scalar) or v.tag != STR:
                 raise SelectorSyntaxError(
                     f"label {_show(k)} must have a string value (quote it: "
-                    f"{_show(k)}: \"{getattr(v, 'value', '')}\")")
-            d[k.value] = v.value
-        if not d:
+                    f"{_show(k)}: \"{v.value if isinstance(v, Scalar) else ''}\")")
+            matchers[k.value] = self.equality(k.value, v.value)
+        if not matchers:
             raise SelectorSyntaxError("empty selector (it would match every alert)")
-        return selector_from_map(d)
+        return Selector(tuple(matchers.values()))
+
+    def equality(self, name: str, value: str) -> Matcher:
+        """One shared (immutable) matcher per label pair: many CIs repeat them."""
+        m = self.matchers.get((name, value))
+        if m is None:
+            m = self.matchers[(name, value)] = Matcher(sys.intern(name), "=", value)
+        return m
 
     def scalar(self, node: Node, what: str, allow_int: bool = False) -> str | None:
-        if isinstance(node, ScalarNode):
-            if node.tag == _STR or (allow_int and node.tag == "tag:yaml.org,2002:int"):
-                return str(node.value)
-            if node.tag == _NULL:
+        if isinstance(node, Scalar):
+            if node.tag == STR or (allow_int and node.tag == INT):
+                return node.value
+            if node.tag == NULL:
                 return None
-        self.problem(node, f"{what} must be a string")
+        self.problem(node.line, f"{what} must be a string")
         return None
 
-    def cycles(self, cmdb: Cmdb, line: dict[str, int]) -> list[str]:
+    # ---- the graph ---------------------------------------------------------------
+
+    def cycles(self, cmdb: Cmdb) -> list[str]:
         out = []
-        for comp in nx.strongly_connected_components(cmdb.graph):
-            if len(comp) < 2:
-                continue
-            first = min(comp, key=lambda c: line[c])
-            cyc = _cycle_through(cmdb, first, comp)
-            out.append(f"{self.source}:{line[first]}: warning: dependency cycle "
+        for comp in cmdb.cyclic_components():
+            first = min(comp, key=lambda c: cmdb.cis[c].line)
+            cyc = cmdb.cycle_through(first, comp)
+            out.append(f"{self.source}:{cmdb.cis[first].line}: warning: dependency cycle "
                        f"{' -> '.join(cyc)} (correlation treats these CIs as one another's cause)")
         return out
 
 
-def _cycle_through(cmdb: Cmdb, start: str, comp: set[str]) -> list[str]:
-    sub = cmdb.graph.subgraph(comp)
-    try:
-        edges = nx.find_cycle(sub, start)
-    except nx.NetworkXNoCycle:  # pragma: no cover - a component of 2+ always has one
-        return sorted(comp)
-    return [edges[0][0]] + [e[1] for e in edges]
+def _intern(s: str | None) -> str | None:
+    return sys.intern(s) if s else s
 
 
 def _is_null(node: Node) -> bool:
-    return isinstance(node, ScalarNode) and node.tag == _NULL
+    return isinstance(node, Scalar) and node.tag == NULL
 
 
 def _show(node: Node) -> str:
-    return f'"{node.value}"' if isinstance(node, ScalarNode) else "(not a name)"
+    return f'"{node.value}"' if isinstance(node, Scalar) else "(not a name)"

@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
 
 import networkx as nx
 
@@ -56,21 +58,31 @@ class Cmdb:
         self.cis: dict[str, CI] = {}
         for ci in cis:
             self.cis[ci.id] = ci
+        known = self.cis
         self._deps: dict[str, tuple[str, ...]] = {}
         self._rdeps: dict[str, list[str]] = {}
-        for ci in self.cis.values():
-            deps = tuple(dict.fromkeys(d for d in ci.depends_on if d in self.cis and d != ci.id))
-            self._deps[ci.id] = deps
+        for ci in known.values():
+            deps = ci.depends_on
+            if ci.id in deps or not all(d in known for d in deps) or len(set(deps)) < len(deps):
+                deps = tuple(dict.fromkeys(d for d in deps if d in known and d != ci.id))
+            self._deps[ci.id] = deps  # the CI's own tuple when it is already clean
             for d in deps:
-                self._rdeps.setdefault(d, []).append(ci.id)
-        self.graph: nx.DiGraph = nx.DiGraph()
-        self.graph.add_nodes_from(self.cis)
+                rdeps = self._rdeps.get(d)
+                if rdeps is None:
+                    self._rdeps[d] = [ci.id]
+                else:
+                    rdeps.append(ci.id)
+        self.graph: nx.DiGraph = _Graph()
+        self.graph.add_nodes_from(known)
         self.graph.add_edges_from((c, d) for c, deps in self._deps.items() for d in deps)
         self._index = SelectorIndex(
             Entry(order, ci.id, n, sel)
-            for order, ci in enumerate(self.cis.values())
+            for order, ci in enumerate(known.values())
             for n, sel in enumerate(ci.match)
         )
+        # answers about one CI, asked again for every incident rooted there
+        self._services_of = lru_cache(maxsize=4096)(self._services)
+        self._teams_of = lru_cache(maxsize=4096)(self._teams)
 
     def __len__(self) -> int:
         return len(self.cis)
@@ -138,19 +150,113 @@ class Cmdb:
 
     def dependents(self, ci_id: str) -> set[str]:
         """Every CI that needs ``ci_id``, directly or not."""
-        if ci_id not in self.graph:
+        if ci_id not in self.cis:
             return set()
-        return set(nx.ancestors(self.graph, ci_id))
+        found = set(_bfs(ci_id, self._rdeps, len(self.cis), len(self.cis)))
+        found.discard(ci_id)  # never its own dependent, even in a cycle
+        return found
 
     def blast_radius(self, ci_id: str) -> set[str]:
         """Business services that depend on ``ci_id`` (its own included)."""
-        services = {self.cis[c].service for c in self.dependents(ci_id) | {ci_id} if c in self.cis}
-        return {s for s in services if s}
+        return set(self._services_of(ci_id))
 
     def teams_affected(self, ci_id: str) -> set[str]:
         """Teams owning ``ci_id`` or anything that depends on it."""
-        teams = {self.cis[c].team for c in self.dependents(ci_id) | {ci_id} if c in self.cis}
-        return {t for t in teams if t}
+        return set(self._teams_of(ci_id))
+
+    def _services(self, ci_id: str) -> frozenset[str]:
+        cis = self.cis
+        return frozenset(s for c in self.dependents(ci_id) | {ci_id} if c in cis
+                         and (s := cis[c].service))
+
+    def _teams(self, ci_id: str) -> frozenset[str]:
+        cis = self.cis
+        return frozenset(t for c in self.dependents(ci_id) | {ci_id} if c in cis
+                         and (t := cis[c].team))
+
+    # ---- cycles ------------------------------------------------------------------
+
+    def cyclic_components(self) -> list[set[str]]:
+        """Groups of two or more CIs that depend on one another, in file order."""
+        comps = [comp for comp in _strongly_connected(self._deps) if len(comp) > 1]
+        if len(comps) > 1:
+            order = {c: i for i, c in enumerate(self.cis)}
+            comps.sort(key=lambda comp: min(order[c] for c in comp))
+        return comps
+
+    def cycle_through(self, start: str, component: set[str]) -> list[str]:
+        """One dependency cycle from ``start`` back to it, inside ``component``."""
+        try:
+            edges = nx.find_cycle(self.graph.subgraph(component), start)
+        except nx.NetworkXNoCycle:  # pragma: no cover - a component of 2+ always has one
+            return sorted(component)
+        return [edges[0][0]] + [e[1] for e in edges]
+
+
+class _NoAttributes(dict[str, Any]):
+    """The attribute dict shared by every node and edge of the CMDB graph: always empty.
+
+    What the CMDB knows about a CI lives on the :class:`CI`; sharing one empty
+    dict instead of one per node and edge saves a third of the graph's memory.
+    """
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        raise TypeError("the CMDB graph carries no attributes (they live on the CI)")
+
+    def update(self, *args: Any, **kwargs: Any) -> None:
+        if any(args) or kwargs:
+            raise TypeError("the CMDB graph carries no attributes (they live on the CI)")
+
+
+_NO_ATTRIBUTES = _NoAttributes()
+
+
+def _no_attributes() -> dict[str, Any]:
+    return _NO_ATTRIBUTES
+
+
+class _Graph(nx.DiGraph):
+    node_attr_dict_factory = staticmethod(_no_attributes)
+    edge_attr_dict_factory = staticmethod(_no_attributes)
+
+
+def _strongly_connected(adj: Mapping[str, tuple[str, ...]]) -> Iterator[set[str]]:
+    """Tarjan's strongly connected components, iteratively (graphs are deep)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    on_stack: set[str] = set()
+    stack: list[str] = []
+    for root in adj:
+        if root in index:
+            continue
+        index[root] = low[root] = len(index)
+        stack.append(root)
+        on_stack.add(root)
+        work = [(root, iter(adj[root]))]
+        while work:
+            v, children = work[-1]
+            for w in children:
+                if w not in index:
+                    index[w] = low[w] = len(index)
+                    stack.append(w)
+                    on_stack.add(w)
+                    work.append((w, iter(adj[w])))
+                    break
+                if w in on_stack and index[w] < low[v]:
+                    low[v] = index[w]
+            else:
+                work.pop()
+                if work and low[v] < low[work[-1][0]]:
+                    low[work[-1][0]] = low[v]
+                if low[v] == index[v]:
+                    comp = set()
+                    while True:
+                        w = stack.pop()
+                        on_stack.discard(w)
+                        comp.add(w)
+                        if w == v:
+                            break
+                    yield comp
 
 
 def _bfs(start: str, adj: Mapping[str, Iterable[str]], max_hops: int,

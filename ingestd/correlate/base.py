@@ -22,8 +22,13 @@ from ingestd.domain import Episode
 
 @dataclass(frozen=True, slots=True)
 class CorrelationSettings:
-    window: timedelta = timedelta(minutes=15)
-    """An alert joins an incident whose activity lies within this window of its start."""
+    window: timedelta = timedelta(minutes=10)
+    """How long after a fault's onset it still shows new effects: an alert joins an incident
+    only if its onset (``startsAt`` less the rule's known ``for``) lies within this window
+    after the incident's onset, unless the incident's root is still failing."""
+    slack: timedelta = timedelta(minutes=2)
+    """Event-time jitter (scrape and evaluation intervals, unknown ``for``s): how much earlier
+    than its cause an effect may seem to begin, or later than its first effect a cause."""
     max_hops: int = 3
     """How far apart in the dependency graph two CIs may be and still share an incident."""
     reopen_window: timedelta = timedelta(minutes=15)

@@ -61,6 +61,11 @@ class _Ep:
     ends_at: datetime | None
     incident: str
     mapped: str | None = None  # the CI the alert itself maps to
+    onset: datetime | None = None  # starts_at less the rule's known `for`
+
+    @property
+    def began(self) -> datetime:
+        return self.onset or self.starts_at
 
 
 @dataclass(slots=True)
@@ -74,11 +79,15 @@ class _Inc:
     ci_since: dict[str, datetime] = field(default_factory=dict)  # latest start per CI
     last_end: datetime | None = None
     counted: bool = False  # root counted in the silent-cause tallies
-    root_since: datetime | None = None  # when the current root first showed
+    onset: datetime | None = None  # earliest onset of its graph-placed episodes: the fault's start
+    causes: Counter[str] = field(default_factory=Counter)  # CI -> firing cause-strength episodes
 
     @property
     def id(self) -> str:
         return self.view.id
+
+
+_EDGE_CACHE = 50_000  # CIs whose dependency kinds are remembered
 
 
 def _counter_ids(prefix: str = "inc-") -> IdFactory:
@@ -100,10 +109,12 @@ class TopologyCorrelator:
         self._eps: dict[str, _Ep] = {}
         self._alias: dict[str, str] = {}
         self._fp_last: dict[str, str] = {}
+        self._fp_ep: dict[str, _Ep] = {}  # fingerprint -> its latest episode
         self._ci_incs: dict[str, set[str]] = {}  # CI -> incidents it is a member or root of
         self._alerting: Counter[str] = Counter()  # CI -> firing episodes (symptom or stronger)
         self._root_refs: Counter[str] = Counter()  # CI -> open incidents rooted at it
         self._root_deps: Counter[str] = Counter()  # CI -> direct dependents that are roots
+        self._edge_cache: dict[str, dict[str, bool]] = {}
 
     # ---- the Correlator protocol -------------------------------------------
 
@@ -116,6 +127,7 @@ class TopologyCorrelator:
         for inc in self._incs.values():
             self._unregister_root(inc)
         self._cmdb = cmdb
+        self._edge_cache.clear()
         for inc in self._incs.values():
             if inc.view.active:
                 self._register_root(inc)
@@ -140,7 +152,7 @@ class TopologyCorrelator:
         role = meaning.role
         blamed = self._blamed(ci, meaning.blames) if ci and meaning.blames else None
         ep = _Ep(episode.key, episode.fingerprint, blamed or ci, role, meaning.local,
-                 episode.starts_at, None, "", ci)
+                 episode.starts_at, None, "", ci, meaning.onset(episode.starts_at))
         if ep.ci is None or role is Role.STANDALONE:
             self._place_isolated(ep, out)
         else:
@@ -156,8 +168,10 @@ class TopologyCorrelator:
         ep.ends_at = episode.ends_at
         inc = self._incs[self._resolve_id(ep.incident)]
         inc.firing -= 1
-        if ep.ci is not None and not inc.isolated and ep.role.strength >= Role.SYMPTOM.strength:
+        if ep.ci is not None and not inc.isolated and ep.role.strength >= Role.SLOW.strength:
             inc.ci_firing[ep.ci] -= 1
+            if ep.role.strength >= Role.CAUSE.strength:
+                inc.causes[ep.ci] -= 1
             self._alerting[ep.ci] -= 1
             if self._alerting[ep.ci] <= 0:
                 del self._alerting[ep.ci]
@@ -194,16 +208,22 @@ class TopologyCorrelator:
             self._incs[view.id] = inc
             for e, role in sorted(zip(eps, roles, strict=True), key=lambda p: p[0].starts_at):
                 ci = e.ci if e.ci in self._cmdb else None
-                local = self.knowledge.meaning(e.alertname, e.severity).local
-                ep = _Ep(e.key, e.fingerprint, ci, role, local, e.starts_at, e.ends_at, view.id, ci)
+                meaning = self.knowledge.meaning(e.alertname, e.severity)
+                ep = _Ep(e.key, e.fingerprint, ci, role, meaning.local, e.starts_at, e.ends_at,
+                         view.id, ci, meaning.onset(e.starts_at))
+                if not isolated:
+                    inc.onset = min(inc.onset or ep.began, ep.began)
                 self._eps[e.key] = ep
                 self._fp_last[e.fingerprint] = view.id
+                self._fp_ep[e.fingerprint] = ep
                 if ep.ends_at is None:
                     inc.firing += 1
-                if not isolated and ci is not None and role.strength >= Role.SYMPTOM.strength:
+                if not isolated and ci is not None and role.strength >= Role.SLOW.strength:
                     self._ci_incs.setdefault(ci, set()).add(view.id)
                     if ep.ends_at is None:
                         inc.ci_firing[ci] += 1
+                        if role.strength >= Role.CAUSE.strength:
+                            inc.causes[ci] += 1
                         self._alerting[ci] += 1
                     else:
                         inc.ci_until[ci] = max(inc.ci_until.get(ci, ep.ends_at), ep.ends_at)
@@ -236,14 +256,19 @@ class TopologyCorrelator:
         t = ep.starts_at
         strength = ep.role.strength
         explained: list[tuple[int, _Inc]] = []
-        ups = {ep.ci: (0, 3)} if ep.local else self._upstream(ep.ci)
+        stale: list[_Inc] = []  # explained only because the same CI is still failing
+        ups = {ep.ci: (0, Role.CAUSE.strength)} if ep.local else self._upstream(ep.ci)
         for x, (dist, carry) in ups.items():
             for iid in self._ci_incs.get(x, ()):
                 inc = self._incs[iid]
-                # a CI that is down keeps explaining; otherwise the incident must be fresh
-                lasting = dist == 0 or (x == inc.view.root_ci
-                                        and inc.root_strength >= Role.CAUSE.strength)
-                if not self._linkable(inc, t, lasting) or not self._ci_active(inc, x, t):
+                fresh = self._linkable(inc, ep)
+                if dist == 0:
+                    # the same CI: close to the fault's onset either way, or while it is failing
+                    if not (fresh or self._causes(inc, ep)):
+                        if inc.causes.get(x, 0) > 0 and self._open_at(inc, ep):
+                            stale.append(inc)
+                        continue
+                elif not fresh or not self._ci_active(inc, x, t):
                     continue
                 if self._too_old(inc, t):
                     linked = linked or inc.id
@@ -257,20 +282,25 @@ class TopologyCorrelator:
         carries: dict[str, int] = {}
         for iid, carry in self._rooted_below(ep.ci).items():
             inc = self._incs[iid]
-            if not self._linkable(inc, t) or inc.view.root_ci is None:
+            # a link alert is an effect (the neighbour lost the failing CI); others are causes
+            fits = self._linkable if ep.role is Role.LINK else self._causes
+            if not fits(inc, ep) or inc.view.root_ci is None:
                 continue
             if not self._ci_active(inc, inc.view.root_ci, t):
                 continue
-            if t - (inc.root_since or inc.view.opened_at) > self.settings.window:
-                continue  # a cause starts before its effects, not long after them
             if self._too_old(inc, t):
                 linked = linked or inc.id
                 continue
             if ep.role is Role.LINK or min(strength, carry) >= inc.root_strength:
                 deeper.append(inc)
                 carries[inc.id] = carry
-        explained.sort(key=lambda p: (p[0], -p[1].root_strength, -len(p[1].view.episodes),
-                                      p[1].view.opened_at))
+        if not explained and not deeper and stale:
+            explained = [(0, i) for i in stale if not self._too_old(i, t)]
+            linked = linked or next((i.id for i in stale if self._too_old(i, t)), None)
+        # nearest in the graph, the strongest cause, one that began before the episode,
+        # then the larger fault
+        explained.sort(key=lambda p: (p[0], -p[1].root_strength, self._after(p[1], ep),
+                                      -len(p[1].view.episodes), p[1].view.opened_at))
         if deeper and ep.role is not Role.LINK:
             group = _unique([i for _, i in explained[:1]] + deeper)
             host = min(group, key=lambda i: i.view.opened_at) if not explained else group[0]
@@ -297,7 +327,9 @@ class TopologyCorrelator:
         if ep.local:
             return False
         best: tuple[float, str] | None = None
-        for u in self._cmdb.depends_on(ep.ci):
+        for u, redundant in self._edges(ep.ci).items():
+            if redundant:
+                continue  # one of several replicas failing would only degrade ep.ci
             if self._root_refs.get(u) or self._alerting.get(u):
                 continue  # u is alerting or already a root itself
             roots = self._root_deps[u] + 1
@@ -312,12 +344,13 @@ class TopologyCorrelator:
         for d in self._cmdb.needed_by(u):
             if not self._root_refs[d]:
                 continue
+            if self._edges(d).get(u, True):
+                continue  # d runs on several of u's kind: u failing does not explain d failing
             for iid in self._ci_incs.get(d, ()):
                 inc = self._incs[iid]
-                since = inc.ci_since.get(d)
                 if (inc.view.root_ci == d and inc.view.active and not self._too_old(inc, t)
-                        and inc.ci_firing.get(d, 0) > 0 and since is not None
-                        and abs(t - since) <= self.settings.window):
+                        and inc.ci_firing.get(d, 0) > 0 and inc.onset is not None
+                        and abs(ep.began - inc.onset) <= self.settings.window):
                     group.append(inc)
         if len(group) + 1 <= len(self._cmdb.needed_by(u)) * self.settings.infer_min_share:
             return False
@@ -342,7 +375,7 @@ class TopologyCorrelator:
         t = ep.starts_at
         view = IncidentView(id=self._new_id(t), opened_at=t, last_activity=t,
                             root_ci=root, root_inferred=inferred)
-        inc = _Inc(view, isolated, root_strength=ep.role.strength, root_since=t)
+        inc = _Inc(view, isolated, root_strength=ep.role.strength)
         self._incs[view.id] = inc
         out.append(IncidentOpened(view.id, t, ep.key, root, inferred, linked))
         if root is not None:
@@ -363,7 +396,7 @@ class TopologyCorrelator:
         self._add(inc, ep)
         root = inc.view.root_ci
         if ep.ci is not None and ep.ci == root and not inc.isolated:
-            if (inc.view.root_inferred and ep.role.strength >= Role.SYMPTOM.strength
+            if (inc.view.root_inferred and ep.role.strength >= Role.SLOW.strength
                     and ep.ci == ep.mapped):
                 inc.view.root_inferred = False
                 out.append(RootChanged(inc.id, ep.starts_at, root, root, False,
@@ -377,12 +410,19 @@ class TopologyCorrelator:
         v.episodes.add(ep.key)
         v.fingerprints.add(ep.fingerprint)
         self._fp_last[ep.fingerprint] = v.id
+        last = self._fp_ep.get(ep.fingerprint)
+        if last is None or last.starts_at <= ep.starts_at:
+            self._fp_ep[ep.fingerprint] = ep
         inc.firing += 1
         self._touch(inc, ep.starts_at)
         if ep.ci is not None:
             v.cis.add(ep.ci)
-            if not inc.isolated and ep.role.strength >= Role.SYMPTOM.strength:
+            if not inc.isolated:
+                inc.onset = min(inc.onset or ep.began, ep.began)
+            if not inc.isolated and ep.role.strength >= Role.SLOW.strength:
                 inc.ci_firing[ep.ci] += 1
+                if ep.role.strength >= Role.CAUSE.strength and ep.ends_at is None:
+                    inc.causes[ep.ci] += 1
                 self._alerting[ep.ci] += 1
                 since = inc.ci_since.get(ep.ci)
                 inc.ci_since[ep.ci] = max(since, ep.starts_at) if since else ep.starts_at
@@ -406,6 +446,9 @@ class TopologyCorrelator:
                 s.discard(ov.id)
                 s.add(hv.id)
         host.ci_firing.update(other.ci_firing)
+        host.causes.update(other.causes)
+        if other.onset is not None:
+            host.onset = min(host.onset or other.onset, other.onset)
         for ci, until in other.ci_until.items():
             host.ci_until[ci] = max(host.ci_until.get(ci, until), until)
         for ci, since in other.ci_since.items():
@@ -432,7 +475,6 @@ class TopologyCorrelator:
         inc.view.root_ci = root
         inc.view.root_inferred = inferred
         inc.root_strength = strength
-        inc.root_since = at
         inc.view.cis.add(root)
         self._ci_incs.setdefault(root, set()).add(inc.id)
         if inc.view.active:
@@ -480,6 +522,7 @@ class TopologyCorrelator:
         for fp in inc.view.fingerprints:
             if self._fp_last.get(fp) == inc.id:
                 del self._fp_last[fp]
+                self._fp_ep.pop(fp, None)
         del self._incs[inc.id]
         for a in [a for a, target in self._alias.items() if target == inc.id]:
             del self._alias[a]
@@ -515,7 +558,7 @@ class TopologyCorrelator:
                 cx = best[x][1]
                 if x != start and not self._passes(x):
                     cx = min(cx, partial)  # a silent, monitored CI: at most a degradation got through
-                for d, redundant in self._edges(x):
+                for d, redundant in self._edges(x).items():
                     c = min(cx, partial if redundant else full)
                     old = best.get(d)
                     if old is None or c > old[1]:
@@ -537,7 +580,7 @@ class TopologyCorrelator:
                 if x != start and not self._passes(x):
                     cx = min(cx, partial)
                 for y in self._dependents_of_interest(x):
-                    redundant = dict(self._edges(y)).get(x, False)
+                    redundant = self._edges(y).get(x, False)
                     c = min(cx, partial if redundant else full)
                     if c > best.get(y, 0):
                         best[y] = c
@@ -556,14 +599,23 @@ class TopologyCorrelator:
         # A hub: look only at CIs that take part in incidents, or cannot alert.
         return [y for y in self._ci_incs if x in self._cmdb.depends_on(y)]
 
-    def _edges(self, ci: str) -> list[tuple[str, bool]]:
+    def _edges(self, ci: str) -> dict[str, bool]:
+        """What ``ci`` depends on -> whether that dependency is one of several replicas."""
+        hit = self._edge_cache.get(ci)
+        if hit is not None:
+            return hit
         deps = self._cmdb.depends_on(ci)
         if len(deps) < 2:
-            return [(d, False) for d in deps]
-        cis = self._cmdb.cis
-        kinds = Counter(cis[d].type for d in deps)
-        rt = self.settings.replica_types
-        return [(d, cis[d].type in rt and kinds[cis[d].type] > 1) for d in deps]
+            hit = dict.fromkeys(deps, False)
+        else:
+            cis = self._cmdb.cis
+            kinds = [cis[d].type for d in deps]
+            rt = self.settings.replica_types
+            hit = {d: k in rt and kinds.count(k) > 1 for d, k in zip(deps, kinds, strict=True)}
+        if len(self._edge_cache) >= _EDGE_CACHE:
+            self._edge_cache.clear()
+        self._edge_cache[ci] = hit
+        return hit
 
     def _blamed(self, ci: str, ci_type: str) -> str | None:
         """The nearest dependency of ``ci`` of type ``ci_type`` (file order on ties)."""
@@ -580,36 +632,57 @@ class TopologyCorrelator:
         if inc is None:
             return None, None
         t = ep.starts_at
-        v = inc.view
-        if not v.active:
+        last = self._fp_ep.get(ep.fingerprint)
+        if last is not None and last.ends_at is not None:
+            # a flap re-fires soon after the alert itself resolved, whatever its incident did since
             rw = self.settings.reopen_window
-            if rw <= timedelta(0) or v.resolved_at is None or t - v.resolved_at > rw:
+            if rw <= timedelta(0) or t - last.ends_at > rw:
                 return None, None
+            root = inc.view.root_ci
+            if (not inc.isolated and root is not None and root != ep.ci
+                    and not self._ci_active(inc, root, t)):
+                return None, None  # its cause is over: this is another fault's effect
         if self._too_old(inc, t):
             return None, inc.id
         return inc, None
 
-    def _linkable(self, inc: _Inc, t: datetime, lasting: bool = False) -> bool:
-        """Open (or reopenable) and with alerts starting or ending within ``window`` of ``t``."""
+    @staticmethod
+    def _after(inc: _Inc, ep: _Ep) -> bool:
+        """``inc``'s fault began after ``ep`` did (within the slack): a worse explanation."""
+        return inc.onset is not None and inc.onset > ep.began
+
+    def _open_at(self, inc: _Inc, ep: _Ep) -> bool:
+        """The incident was open when ``ep`` began (a resolved one takes only stragglers)."""
         v = inc.view
+        return v.active or (v.resolved_at is not None and ep.starts_at <= v.resolved_at)
+
+    def _linkable(self, inc: _Inc, ep: _Ep) -> bool:
+        """Can ``ep`` be an effect of ``inc``'s fault? It began after the fault did (less the
+        slack) and within ``window`` of it: a fault shows on its dependents soon or not at all."""
+        if not self._open_at(inc, ep) or inc.onset is None:
+            return False
         s = self.settings
-        if t - v.last_activity > s.window and not (v.active and inc.firing > 0 and lasting):
+        return inc.onset - s.slack <= ep.began <= inc.onset + s.window
+
+    def _causes(self, inc: _Inc, ep: _Ep) -> bool:
+        """Can ``ep`` be the cause of ``inc``'s fault? It began before the incident's first
+        effect (plus the slack), and not so long before that its effects would have shown."""
+        if not self._open_at(inc, ep) or inc.onset is None:
             return False
-        if v.active:
-            return True
-        if s.reopen_window <= timedelta(0) or v.resolved_at is None:
-            return False
-        return t - v.resolved_at <= min(s.window, s.reopen_window)
+        s = self.settings
+        return inc.onset - s.window <= ep.began <= inc.onset + s.slack
 
     def _ci_active(self, inc: _Inc, ci: str, t: datetime) -> bool:
         if inc.ci_firing.get(ci, 0) > 0:
             return True
         until = inc.ci_until.get(ci)
-        if until is None:  # an inferred root: as active as its incident
-            if inc.firing > 0:
+        if until is None:  # an inferred root: as active as the alerts that point at it
+            evidence = [c for c, n in inc.ci_firing.items() if n > 0]
+            if any(ci in self._cmdb.depends_on(c) for c in evidence):
                 return True
-            until = inc.last_end
-        return until is not None and t <= until + self.settings.window
+            until = max((u for c, u in inc.ci_until.items() if ci in self._cmdb.depends_on(c)),
+                        default=inc.last_end)
+        return until is not None and t <= until
 
     def _too_old(self, inc: _Inc, t: datetime) -> bool:
         return t - inc.view.opened_at > self.settings.max_age

@@ -12,6 +12,7 @@ from __future__ import annotations
 import enum
 import re
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -23,17 +24,25 @@ SHIPPED = Path(__file__).with_name("alerts.yaml")
 
 class Role(enum.StrEnum):
     CAUSE = "cause"
+    """The CI itself fails (down, crash-looping, out of disk)."""
     SYMPTOM = "symptom"
+    """The CI answers with errors or not at all (5xx, failed probes): impacted, perhaps
+    by something it depends on."""
+    SLOW = "slow"
+    """The CI is slow (latency, slow queries, backlogs): a slow dependency explains it,
+    and it explains only slowness, not errors or failures."""
     LINK = "link"
+    """The CI reports a broken link to a neighbour: it belongs to that neighbour's fault."""
     STANDALONE = "standalone"
+    """A warning about the CI alone, never merged into a neighbour's fault."""
 
     @property
     def strength(self) -> int:
-        """How strongly the alert says the CI itself is at fault (cause 3 ... standalone 0)."""
+        """How strongly the alert says the CI itself is at fault (cause 4 ... standalone 0)."""
         return _STRENGTH[self]
 
 
-_STRENGTH = {Role.CAUSE: 3, Role.SYMPTOM: 2, Role.LINK: 1, Role.STANDALONE: 0}
+_STRENGTH = {Role.CAUSE: 4, Role.SYMPTOM: 3, Role.SLOW: 2, Role.LINK: 1, Role.STANDALONE: 0}
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,7 +53,14 @@ class Meaning:
     local: bool = False
     """The fault starts in the CI itself (a full disk, a bad deploy): nothing it
     depends on explains it, though it may explain what depends on it."""
+    delay: timedelta = timedelta(0)
+    """The rule's ``for``: Prometheus sends ``startsAt`` once the condition has held
+    this long, so the fault began about this much earlier than the alert says."""
     source: str = "listed"
+
+    def onset(self, starts_at: datetime) -> datetime:
+        """When the condition behind an alert that started firing at ``starts_at`` began."""
+        return starts_at - self.delay
 
 
 class KnowledgeError(ValueError):
@@ -79,9 +95,9 @@ class AlertKnowledge:
         for p in self._patterns:
             if p.regex.fullmatch(alertname):
                 return Meaning(p.meaning.role, p.meaning.blames, p.meaning.local,
-                               f"name pattern {p.regex.pattern}")
+                               p.meaning.delay, f"name pattern {p.regex.pattern}")
         role = self._by_severity.get(severity.lower(), self._by_severity.get("", Role.SYMPTOM))
-        return Meaning(role, None, False, f'severity "{severity}"')
+        return Meaning(role, None, False, timedelta(0), f'severity "{severity}"')
 
     def extended(self, doc: Any, source: str) -> AlertKnowledge:
         names, patterns, sev = _parse(doc, source)
@@ -93,17 +109,31 @@ def _meaning(v: Any, where: str) -> Meaning:
     if isinstance(v, str):
         return Meaning(_role(v, where))
     if isinstance(v, dict):
-        unknown = set(v) - {"role", "blames", "local", "match"}
+        unknown = set(v) - {"role", "blames", "local", "for", "match"}
         if unknown:
             raise KnowledgeError(f"{where}: unknown key(s) {', '.join(sorted(map(str, unknown)))} "
-                                 "(allowed: role, blames, local)")
+                                 "(allowed: role, blames, local, for)")
         blames = v.get("blames")
         local = v.get("local", False)
         if not isinstance(local, bool):
             raise KnowledgeError(f"{where}: 'local' must be true or false")
-        return Meaning(_role(v.get("role"), where), str(blames) if blames else None, local)
+        return Meaning(_role(v.get("role"), where), str(blames) if blames else None, local,
+                       _duration(v.get("for", "0s"), where))
     raise KnowledgeError(f"{where}: expected a role ({', '.join(r.value for r in Role)}) "
                          "or a map with 'role'")
+
+
+_DURATION = re.compile(r"(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?")
+
+
+def _duration(v: Any, where: str) -> timedelta:
+    m = _DURATION.fullmatch(str(v))
+    if v == 0:
+        return timedelta(0)
+    if not m or not str(v):
+        raise KnowledgeError(f'{where}: \'for\' must be a duration like 15m, 1h or 30s, not "{v}"')
+    h, mi, se = (int(g or 0) for g in m.groups())
+    return timedelta(hours=h, minutes=mi, seconds=se)
 
 
 def _role(v: Any, where: str) -> Role:

@@ -19,7 +19,7 @@ from ingestd import metrics
 from ingestd.intake.errors import Overloaded
 from ingestd.pipeline.processor import Processor
 from ingestd.pipeline.restore import restore
-from ingestd.pipeline.work import Result, Work
+from ingestd.pipeline.work import Intake, Result, Work
 from ingestd.store.base import Store, StoreError, StoreFull
 
 log = logging.getLogger("ingestd.commit")
@@ -93,6 +93,7 @@ class Committer:
         live = [(w, f) for w, f in waiting if not f.cancelled()]
         started = time.perf_counter()
         try:
+            await self._recall([w for w, _ in live])
             batch, results, stats = self.processor.process([w for w, _ in live])
             await self.store.apply(batch)
         except Exception as e:  # any failure answers 503; the writer task must live on
@@ -116,6 +117,18 @@ class Committer:
                 f.set_result(res)
         if self.on_commit is not None and batch.outbox:
             await self.on_commit()
+
+    async def _recall(self, work: list[Work]) -> None:
+        """Fetch from the store the fingerprints dedup does not hold in memory (old alerts)."""
+        lookup = getattr(self.store, "lookup_alerts", None)
+        if lookup is None:
+            return
+        tracker = self.processor.tracker
+        missing = {a.fingerprint for w in work if isinstance(w, Intake) for a in w.alerts
+                   if tracker.get(a.fingerprint) is None}
+        if missing:
+            for k in await lookup(list(missing)):
+                tracker.remember(k.fingerprint, k.episode, k.starts_at, k.ends_at, k.seen)
 
     async def _rebuild(self) -> None:
         while True:

@@ -15,9 +15,14 @@ KEEP_RESOLVED = timedelta(days=2)
 
 
 async def restore(processor: Processor, store: Store) -> None:
-    for a in await store.load_alerts():
-        processor.tracker.remember(a.fingerprint, a.episode, a.starts_at, a.ends_at, a.seen)
     since = processor.clock() - KEEP_RESOLVED
+    recent = getattr(store, "recent_alerts", None)
+    if recent is not None:  # the rest is looked up when it arrives (Committer._recall)
+        for k in await recent(since):
+            processor.tracker.remember(k.fingerprint, k.episode, k.starts_at, k.ends_at, k.seen)
+    else:
+        for a in await store.load_alerts():
+            processor.tracker.remember(a.fingerprint, a.episode, a.starts_at, a.ends_at, a.seen)
     records = [r for r in await store.load_active_incidents(since) if r.merged_into is None]
     by_incident: dict[str, list[Episode]] = {r.id: [] for r in records}
     for e in await store.load_episodes([r.id for r in records]):

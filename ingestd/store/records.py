@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from ingestd.domain import IncidentStatus, Priority
 
@@ -68,6 +68,16 @@ class AlertRecord:
     last_seen: datetime
     seen: int = 1
     generator_url: str = ""
+
+
+class KnownAlert(NamedTuple):
+    """What deduplication needs of a stored alert: its latest episode."""
+
+    fingerprint: str
+    episode: str
+    starts_at: datetime
+    ends_at: datetime | None
+    seen: int
 
 
 @dataclass(slots=True)

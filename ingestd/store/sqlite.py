@@ -40,6 +40,7 @@ from ingestd.store.records import (
     EpisodeRecord,
     IncidentQuery,
     IncidentRecord,
+    KnownAlert,
     ProblemRecord,
     TimelineRecord,
     WriteBatch,
@@ -284,6 +285,27 @@ class SqliteStore:
                 ))
         return out
 
+    async def recent_alerts(self, resolved_since: datetime) -> list[KnownAlert]:
+        """Alerts firing, or resolved at or after ``resolved_since``: what dedup keeps in memory."""
+        async with self.r.execute(
+            "SELECT fingerprint, episode, starts_at, ends_at, seen FROM alerts"
+            " WHERE ends_at IS NULL OR ends_at >= ?", (ts(resolved_since),),
+        ) as cur:
+            return [_known(row) async for row in cur]
+
+    async def lookup_alerts(self, fingerprints: Sequence[str]) -> list[KnownAlert]:
+        """The stored state of these fingerprints (those the store has)."""
+        out: list[KnownAlert] = []
+        fps = list(fingerprints)
+        for i in range(0, len(fps), 500):
+            chunk = fps[i:i + 500]
+            async with self.r.execute(
+                "SELECT fingerprint, episode, starts_at, ends_at, seen FROM alerts"
+                f" WHERE fingerprint IN ({','.join('?' * len(chunk))})", chunk,
+            ) as cur:
+                out.extend([_known(row) async for row in cur])
+        return out
+
     async def load_active_incidents(self, resolved_since: datetime) -> Sequence[IncidentRecord]:
         async with self.r.execute(
             "SELECT doc FROM incidents WHERE status IN ('open', 'acknowledged')"
@@ -508,6 +530,10 @@ class SqliteStore:
                 target.close()
 
         await self._on_writer(copy)
+
+
+def _known(row: Any) -> KnownAlert:
+    return KnownAlert(row[0], row[1], parse_ts(row[2]), parse_ts(row[3]), row[4])  # type: ignore[arg-type]
 
 
 def _episode(row: Any) -> EpisodeRecord:

@@ -66,7 +66,9 @@ def replay(lines: list[bytes], cmdb: Cmdb, settings: CorrelationSettings) -> lis
     tracker = EpisodeTracker()
     corr = TopologyCorrelator(cmdb, settings)
     episodes: dict[str, Episode] = {}
+    end_of_time = datetime.max.replace(tzinfo=UTC)
     for raw in lines:
+        corr.tick(end_of_time)  # the daemon ticks on the wall clock, far past a replayed stream
         for alert in alerts_of(json.loads(raw)):
             c = tracker.classify(alert)
             if c.closed_previous and c.closed_previous in episodes:
@@ -148,6 +150,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--window", type=_duration)
     ap.add_argument("--max-hops", type=int)
     ap.add_argument("--reopen-window", type=_duration)
+    ap.add_argument("--slack", type=_duration)
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--show", action="store_true", help="print each scenario's incidents")
     args = ap.parse_args(argv)
@@ -159,6 +162,8 @@ def main(argv: list[str] | None = None) -> int:
         kw["max_hops"] = args.max_hops
     if args.reopen_window is not None:
         kw["reopen_window"] = args.reopen_window
+    if args.slack is not None:
+        kw["slack"] = args.slack
     settings = CorrelationSettings(**kw)
     sys.path.insert(0, str(base))
     score = load_score(base)

@@ -148,7 +148,8 @@ class Daemon:
         self.runtime = Runtime(
             store=self.store, committer=self.committer, cmdb=self.config.cmdb, tokens=tokens,
             limits=IntakeLimits(max_body_bytes=settings.max_body_bytes,
-                                max_alerts=settings.max_alerts),
+                                max_alerts=settings.max_alerts,
+                                body_timeout=settings.body_timeout),
             sources=load_mappings(settings.sources))
         self.worker: OutboxWorker | None = None
         self._session: aiohttp.ClientSession | None = None

@@ -67,6 +67,7 @@ class Settings:
     batch_size: int = 500
     max_body_bytes: int = 8 * 1024 * 1024
     max_alerts: int = 10_000
+    body_timeout: float = 30.0
     drain_timeout: float = 10.0
     reload_interval: float = 2.0
     correlation: dict[str, Any] = field(default_factory=dict)
@@ -74,7 +75,7 @@ class Settings:
     def correlation_settings(self) -> CorrelationSettings:
         c = dict(self.correlation)
         kwargs: dict[str, Any] = {}
-        for key in ("window", "reopen_window", "max_age", "auto_resolve_after"):
+        for key in ("window", "slack", "reopen_window", "max_age", "auto_resolve_after"):
             if c.get(key) is not None:
                 kwargs[key] = parse_duration(c.pop(key), f"correlation.{key}")
             else:

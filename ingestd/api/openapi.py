@@ -83,6 +83,7 @@ OPENAPI: dict[str, Any] = {
                 "schema": {"type": "object", "required": ["version", "alerts"]}}}},
             "responses": {
                 "200": _resp("Every alert of the body is stored", {"type": "object"}),
+                "408": _resp("The body did not arrive in time", _ERROR),
                 "413": _resp("Body over the size limit", _ERROR),
                 "503": _resp("Overloaded or shutting down: retry", _ERROR), **_ERRORS}}},
         "/api/v1/alerts/{source}": {"post": {

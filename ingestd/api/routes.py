@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
 from typing import Any
@@ -130,7 +131,13 @@ async def _ingest(request: web.Request, source: str,
             raise BodyTooLarge(
                 "body_too_large",
                 f"body is {request.content_length} bytes, the limit is {rt.limits.max_body_bytes}")
-        raw = await request.read()
+        try:
+            async with asyncio.timeout(rt.limits.body_timeout):
+                raw = await request.read()
+        except TimeoutError:
+            metrics.BODIES_REJECTED.labels(reason="body_timeout").inc()
+            return error(408, "body_timeout", f"the body did not arrive within"
+                         f" {rt.limits.body_timeout:g} s")
         alerts = parse(raw, rt.limits)
         _count_received(source, alerts)
         result = await rt.committer.submit(Intake(alerts, source))

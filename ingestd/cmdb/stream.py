@@ -91,6 +91,7 @@ class NodeReader:
 
     def __init__(self, text: str) -> None:
         self._events = _parser(text)
+        self._get = self._events.get_event
         self._anchors: dict[str, Node] = {}
 
     def peek(self) -> Any:
@@ -98,48 +99,60 @@ class NodeReader:
         return self._events.peek_event()
 
     def next_event(self) -> Any:
-        return self._events.get_event()
+        return self._get()
 
     def at(self, kind: type[Event]) -> bool:
         return isinstance(self._events.peek_event(), kind)
 
     def next_node(self) -> Node:
         """Compose the next complete node."""
-        ev = self._events.get_event()
+        return self._compose(self._get())
+
+    def _compose(self, ev: Any) -> Node:
         kind = type(ev)
         if kind is ScalarEvent:
             tag = ev.tag
+            value = ev.value
             if tag is None or tag == "!":
-                tag = resolve_scalar(ev.value, ev.implicit)
-            node: Node = Scalar(ev.value, tag, ev.start_mark.line + 1)
+                tag = STR
+                if ev.implicit[0]:  # plain: it may be a null, bool, int, float...
+                    for t, regexp in _IMPLICIT.get(value[:1], ()):
+                        if regexp.match(value):
+                            tag = t
+                            break
+            node: Node = Scalar(value, tag, ev.start_mark.line + 1)
             if ev.anchor is not None:
                 self._anchor(ev, node)
             return node
+        get = self._get
+        compose = self._compose
+        if kind is MappingStartEvent:
+            mapping = Map([], ev.start_mark.line + 1)
+            if ev.anchor is not None:
+                self._anchor(ev, mapping)
+            pairs = mapping.pairs
+            ev = get()
+            while type(ev) is not MappingEndEvent:
+                key = compose(ev)
+                pairs.append((key, compose(get())))
+                ev = get()
+            return mapping
+        if kind is SequenceStartEvent:
+            seq = Seq([], ev.start_mark.line + 1)
+            if ev.anchor is not None:
+                self._anchor(ev, seq)
+            items = seq.items
+            ev = get()
+            while type(ev) is not SequenceEndEvent:
+                items.append(compose(ev))
+                ev = get()
+            return seq
         if kind is AliasEvent:
             found = self._anchors.get(ev.anchor)
             if found is None:
                 raise ComposerError(None, None, f"found undefined alias {ev.anchor!r}",
                                     ev.start_mark)
             return found
-        if kind is SequenceStartEvent:
-            seq = Seq([], ev.start_mark.line + 1)
-            if ev.anchor is not None:
-                self._anchor(ev, seq)
-            items = seq.items
-            while not isinstance(self._events.peek_event(), SequenceEndEvent):
-                items.append(self.next_node())
-            self._events.get_event()
-            return seq
-        if kind is MappingStartEvent:
-            mapping = Map([], ev.start_mark.line + 1)
-            if ev.anchor is not None:
-                self._anchor(ev, mapping)
-            pairs = mapping.pairs
-            while not isinstance(self._events.peek_event(), MappingEndEvent):
-                key = self.next_node()
-                pairs.append((key, self.next_node()))
-            self._events.get_event()
-            return mapping
         raise ComposerError(None, None, f"expected a node, found {kind.__name__}",
                             ev.start_mark)
 
@@ -149,19 +162,20 @@ class NodeReader:
         Items are not kept, unless the sequence has an anchor (an alias to
         it must see them all).
         """
-        ev: Any = self._events.get_event()
+        ev: Any = self._get()
         seq = Seq([], ev.start_mark.line + 1)
         if not isinstance(ev, SequenceStartEvent):
             raise ComposerError(None, None, "expected a sequence", ev.start_mark)
         keep = ev.anchor is not None
         if keep:
             self._anchor(ev, seq)
-        while not isinstance(self._events.peek_event(), SequenceEndEvent):
-            item = self.next_node()
+        ev = self._get()
+        while type(ev) is not SequenceEndEvent:
+            item = self._compose(ev)
             if keep:
                 seq.items.append(item)
             yield item
-        self._events.get_event()
+            ev = self._get()
 
     def _anchor(self, ev: Any, node: Node) -> None:
         first = self._anchors.get(ev.anchor)

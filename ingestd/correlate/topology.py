@@ -115,6 +115,8 @@ class TopologyCorrelator:
         self._root_refs: Counter[str] = Counter()  # CI -> open incidents rooted at it
         self._root_deps: Counter[str] = Counter()  # CI -> direct dependents that are roots
         self._edge_cache: dict[str, dict[str, bool]] = {}
+        self._warned: dict[str, set[str]] = {}  # CI -> its stand-alone warning incidents
+        self._seen: datetime | None = None  # the latest event time seen (start or end)
 
     # ---- the Correlator protocol -------------------------------------------
 
@@ -146,6 +148,7 @@ class TopologyCorrelator:
     def firing(self, episode: Episode) -> Sequence[Change]:
         if episode.key in self._eps:
             return []
+        self._see(episode.starts_at)
         out: list[Change] = []
         meaning = self.knowledge.meaning(episode.alertname, episode.severity)
         ci = episode.ci if episode.ci in self._cmdb else None
@@ -165,6 +168,7 @@ class TopologyCorrelator:
         ep = self._eps.get(episode.key)
         if ep is None or ep.ends_at is not None or episode.ends_at is None:
             return []
+        self._see(episode.ends_at)
         ep.ends_at = episode.ends_at
         inc = self._incs[self._resolve_id(ep.incident)]
         inc.firing -= 1
@@ -186,7 +190,10 @@ class TopologyCorrelator:
     def tick(self, now: datetime) -> Sequence[Change]:
         out: list[Change] = []
         s = self.settings
-        keep = max(s.window, s.reopen_window)
+        keep = max(s.window, s.reopen_window) + s.slack
+        # resolved incidents are forgotten on event time: a stream replayed faster than it
+        # happened still finds the incidents its late alerts and flaps belong to
+        horizon = min(now, self._seen) if self._seen is not None else now
         for inc in list(self._incs.values()):
             v = inc.view
             if v.active:
@@ -194,7 +201,7 @@ class TopologyCorrelator:
                 if s.auto_resolve_after is not None and quiet >= s.auto_resolve_after:
                     out.append(self._resolve(inc, now,
                                              f"quiet for {_human(s.auto_resolve_after)} (auto-resolve)"))
-            elif v.resolved_at is not None and now - v.resolved_at > keep and inc.firing <= 0:
+            elif v.resolved_at is not None and horizon - v.resolved_at > keep and inc.firing <= 0:
                 self._forget(inc)
         return out
 
@@ -231,6 +238,8 @@ class TopologyCorrelator:
                     inc.last_end = max(inc.last_end or ep.ends_at, ep.ends_at)
                 if ci == view.root_ci:
                     inc.root_strength = max(inc.root_strength, role.strength)
+            if isolated and view.root_ci:
+                self._warned.setdefault(view.root_ci, set()).add(view.id)
             if not isolated and view.root_ci:
                 if view.root_inferred and inc.root_strength == 0:
                     inc.root_strength = Role.SYMPTOM.strength
@@ -318,9 +327,27 @@ class TopologyCorrelator:
             host = explained[0][1] if explained else min(deeper, key=lambda i: i.view.opened_at)
             self._attach(host, ep, out)
             return
-        if self._infer_common_cause(ep, t, out):
+        if self._infer_common_cause(ep, t, out) or self._foretold(ep, out):
             return
         self._open(ep, ep.ci, blamed, False, linked, out)
+
+    def _foretold(self, ep: _Ep, out: list[Change]) -> bool:
+        """A local failure of a CI whose own stand-alone warning is still firing (disk filling,
+        then disk full) continues that warning's incident, which now takes part in the graph."""
+        if not ep.local or ep.ci is None or ep.ci != ep.mapped:
+            return False
+        for iid in sorted(self._warned.get(ep.ci, ())):
+            inc = self._incs[iid]
+            if not (inc.view.active and inc.firing > 0 and inc.view.opened_at <= ep.starts_at):
+                continue
+            self._warned[ep.ci].discard(iid)
+            inc.isolated = False
+            inc.root_strength = ep.role.strength
+            self._ci_incs.setdefault(ep.ci, set()).add(inc.id)
+            self._register_root(inc)
+            self._attach(inc, ep, out)
+            return True
+        return False
 
     def _infer_common_cause(self, ep: _Ep, t: datetime, out: list[Change]) -> bool:
         assert ep.ci is not None
@@ -383,6 +410,8 @@ class TopologyCorrelator:
             if not isolated:
                 self._ci_incs.setdefault(root, set()).add(view.id)
                 self._register_root(inc)
+            else:
+                self._warned.setdefault(root, set()).add(view.id)
         self._add(inc, ep)
 
     def _attach(self, inc: _Inc, ep: _Ep, out: list[Change]) -> None:
@@ -511,6 +540,11 @@ class TopologyCorrelator:
 
     def _forget(self, inc: _Inc) -> None:
         self._unregister_root(inc)
+        root = inc.view.root_ci
+        if root is not None and root in self._warned:
+            self._warned[root].discard(inc.id)
+            if not self._warned[root]:
+                del self._warned[root]
         for ci in inc.view.cis:
             s = self._ci_incs.get(ci)
             if s is not None:
@@ -683,6 +717,10 @@ class TopologyCorrelator:
             until = max((u for c, u in inc.ci_until.items() if ci in self._cmdb.depends_on(c)),
                         default=inc.last_end)
         return until is not None and t <= until
+
+    def _see(self, t: datetime) -> None:
+        if self._seen is None or t > self._seen:
+            self._seen = t
 
     def _too_old(self, inc: _Inc, t: datetime) -> bool:
         return t - inc.view.opened_at > self.settings.max_age

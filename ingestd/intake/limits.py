@@ -13,3 +13,5 @@ class IntakeLimits:
     max_label_name: int = 256
     max_label_value: int = 8 * 1024
     max_annotation_value: int = 64 * 1024
+    body_timeout: float = 30.0
+    """Seconds a client may take to send its body (slow bodies hold a connection)."""

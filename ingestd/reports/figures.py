@@ -56,6 +56,9 @@ class IncidentFacts:
     acknowledged_at: datetime | None = None
     resolved_at: datetime | None = None
     reopened: bool = False
+    suspects: frozenset[tuple[str, str]] = frozenset()
+    """Changes (CI, start) that came shortly before it on its root or what the root needs."""
+    problem: str | None = None
 
     @property
     def fault(self) -> tuple[str, str] | None:
@@ -76,7 +79,32 @@ def facts_of(rec: IncidentRecord, timeline: Sequence[TimelineRecord] = ()) -> In
         acknowledged_at=first_ack or rec.acknowledged_at,
         resolved_at=rec.resolved_at if done else None,
         reopened=any(t.kind == "reopened" for t in timeline),
+        suspects=frozenset((str(s.get("ci")), str(s.get("started_at"))) for s in rec.suspects),
+        problem=rec.problem_id,
     )
+
+
+def change_figures(facts: Sequence[IncidentFacts],
+                   changes: Sequence[tuple[str, str]]) -> dict[str, Any]:
+    """Share of incidents that followed a change; share of changes followed by an incident."""
+    after = sum(1 for f in facts if f.suspects)
+    blamed = set().union(*(f.suspects for f in facts)) if facts else set()
+    failed = sum(1 for c in changes if c in blamed)
+    return {
+        "incidents_after_change": after,
+        "incidents_after_change_rate": round(after / len(facts), 4) if facts else None,
+        "changes": len(changes),
+        "changes_followed_by_incident": failed,
+        "change_failure_rate": round(failed / len(changes), 4) if changes else None,
+    }
+
+
+def problem_figures(facts: Sequence[IncidentFacts]) -> dict[str, Any]:
+    """How many incidents belong to a problem record (a fault that keeps recurring)."""
+    inside = sum(1 for f in facts if f.problem)
+    return {"incidents_in_problems": inside,
+            "incident_to_problem_rate": round(inside / len(facts), 4) if facts else None,
+            "problems": len({f.problem for f in facts if f.problem})}
 
 
 # -- statistics ---------------------------------------------------------------------
@@ -243,7 +271,8 @@ def by_key(facts: Iterable[IncidentFacts], key: str, now: datetime,
 def build_report(period: Sequence[IncidentFacts], active: Sequence[IncidentFacts],
                  now: datetime, start: datetime, *, earlier: Sequence[IncidentFacts] = (),
                  targets: Mapping[Priority, Targets] = DEFAULT_TARGETS,
-                 repeat_window: timedelta = REPEAT_WINDOW) -> dict[str, Any]:
+                 repeat_window: timedelta = REPEAT_WINDOW,
+                 changes: Sequence[tuple[str, str]] = ()) -> dict[str, Any]:
     """Every figure for the incidents opened in [start, now) (``period``).
 
     ``active`` are the incidents open or acknowledged now (whatever their age);
@@ -266,6 +295,8 @@ def build_report(period: Sequence[IncidentFacts], active: Sequence[IncidentFacts
         "repeat": repeats(inside, earlier, repeat_window),
         "reopened": {"incidents": sum(1 for f in inside if f.reopened)},
         "compression": compression(inside),
+        "changes": change_figures(inside, changes),
+        "problems": problem_figures(inside),
         "open_by_age": open_by_age(active, now),
         "open": sum(1 for f in active if f.status.is_active),
     }

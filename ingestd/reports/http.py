@@ -17,6 +17,7 @@ from ingestd.reports import metrics
 from ingestd.reports.figures import build_report
 from ingestd.reports.gather import load_history
 from ingestd.store.base import StoreError
+from ingestd.store.codec import ts
 
 log = logging.getLogger("ingestd.reports")
 
@@ -59,7 +60,10 @@ async def report_for(app: web.Application, days: int, team: str | None = None) -
     now = app.get(CLOCK, wall_clock)()
     start = now - timedelta(days=days)
     history = await load_history(rt.store, start, now, team)
-    report = build_report(history.period, history.active, now, start, earlier=history.earlier)
+    listed = await rt.store.list_changes(None, start, 100_000)  # type: ignore[attr-defined]
+    changes = [(c.ci, ts(c.started_at) or "") for c in listed]
+    report = build_report(history.period, history.active, now, start, earlier=history.earlier,
+                          changes=changes)
     report["team"] = team
     report["truncated"] = history.truncated
     if team is None and days == DEFAULT_DAYS:

@@ -18,13 +18,23 @@ import json
 import os
 import re
 import sys
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 from ingestd.cmdb import Cmdb, load_cmdb
-from ingestd.correlate.base import CorrelationSettings
+from ingestd.correlate.base import (
+    Change,
+    CorrelationSettings,
+    EpisodeAttached,
+    IncidentOpened,
+    IncidentReopened,
+    IncidentResolved,
+    IncidentsMerged,
+    RootChanged,
+)
 from ingestd.correlate.topology import TopologyCorrelator
 from ingestd.dedup import EpisodeTracker, Outcome
 from ingestd.domain import Alert, AlertStatus, Episode, frozen_labels
@@ -61,55 +71,85 @@ def alerts_of(body: dict[str, Any]) -> list[Alert]:
     return out
 
 
+class Book:
+    """What the store keeps of correlation's changes: incidents outlive the correlator's
+    memory (it forgets resolved incidents once event time has moved past them)."""
+
+    def __init__(self) -> None:
+        self.owner: dict[str, str] = {}
+        self.roots: dict[str, tuple[str | None, bool]] = {}
+        self.resolved: set[str] = set()
+        self.alias: dict[str, str] = {}
+
+    def apply(self, changes: Sequence[Change]) -> None:
+        for ch in changes:
+            if isinstance(ch, IncidentOpened):
+                self.owner[ch.episode] = ch.incident
+                self.roots[ch.incident] = (ch.root_ci, ch.root_inferred)
+            elif isinstance(ch, EpisodeAttached | IncidentReopened):
+                self.owner[ch.episode] = ch.incident
+                self.resolved.discard(ch.incident)
+            elif isinstance(ch, IncidentsMerged):
+                self.alias[ch.source] = ch.target
+            elif isinstance(ch, RootChanged):
+                self.roots[ch.incident] = (ch.new_root, ch.inferred)
+            elif isinstance(ch, IncidentResolved):
+                self.resolved.add(ch.incident)
+
+    def incident_of(self, key: str) -> str:
+        iid = self.owner[key]
+        while iid in self.alias:
+            iid = self.alias[iid]
+        return iid
+
+
 def replay(lines: list[bytes], cmdb: Cmdb, settings: CorrelationSettings) -> list[dict[str, Any]]:
     """Feed a stream through dedup and correlation; the incidents in CONTRACT section 3 shape."""
     tracker = EpisodeTracker()
     corr = TopologyCorrelator(cmdb, settings)
+    book = Book()
     episodes: dict[str, Episode] = {}
     end_of_time = datetime.max.replace(tzinfo=UTC)
+
+    def resolve(prev: Episode, end: datetime | None) -> None:
+        done = Episode(prev.key, prev.fingerprint, prev.alertname, prev.ci, prev.severity,
+                       prev.labels, prev.starts_at, end)
+        episodes[prev.key] = done
+        book.apply(corr.resolved(done))
+
     for raw in lines:
-        corr.tick(end_of_time)  # the daemon ticks on the wall clock, far past a replayed stream
+        # the daemon ticks on the wall clock, far past a replayed stream's time
+        book.apply(corr.tick(end_of_time))
         for alert in alerts_of(json.loads(raw)):
             c = tracker.classify(alert)
             if c.closed_previous and c.closed_previous in episodes:
                 prev = episodes[c.closed_previous]
                 if prev.ends_at is None:
-                    done = Episode(prev.key, prev.fingerprint, prev.alertname, prev.ci, prev.severity,
-                                   prev.labels, prev.starts_at, alert.starts_at)
-                    episodes[prev.key] = done
-                    corr.resolved(done)
+                    resolve(prev, alert.starts_at)
             if c.outcome is Outcome.NEW:
                 ep = Episode(c.key, alert.fingerprint, alert.alertname,
                              cmdb.map_labels(alert.labels).ci, alert.severity, alert.labels,
                              c.starts_at, None)
                 episodes[ep.key] = ep
-                corr.firing(ep)
+                book.apply(corr.firing(ep))
                 if c.ends_at is not None:
-                    done = Episode(ep.key, ep.fingerprint, ep.alertname, ep.ci, ep.severity,
-                                   ep.labels, ep.starts_at, c.ends_at)
-                    episodes[ep.key] = done
-                    corr.resolved(done)
+                    resolve(ep, c.ends_at)
             elif c.outcome is Outcome.RESOLVED:
-                prev = episodes[c.key]
-                done = Episode(prev.key, prev.fingerprint, prev.alertname, prev.ci, prev.severity,
-                               prev.labels, prev.starts_at, c.ends_at)
-                episodes[c.key] = done
-                corr.resolved(done)
+                resolve(episodes[c.key], c.ends_at)
     by_inc: dict[str, list[Episode]] = {}
     for ep in episodes.values():
-        iid = corr.incident_of(ep.key)
-        assert iid is not None, f"episode {ep.key} is in no incident"
-        by_inc.setdefault(iid, []).append(ep)
+        assert ep.key in book.owner, f"episode {ep.key} is in no incident"
+        by_inc.setdefault(book.incident_of(ep.key), []).append(ep)
     out = []
     for iid, eps in by_inc.items():
-        view = corr.incident(iid)
-        assert view is not None
+        root, inferred = book.roots[iid]
+        cis = {e.ci for e in eps if e.ci} | ({root} if root else set())
         out.append({
             "id": iid,
-            "status": "open" if view.active else "resolved",
-            "root_ci": view.root_ci,
-            "root_inferred": view.root_inferred,
-            "cis": sorted(view.cis),
+            "status": "resolved" if iid in book.resolved else "open",
+            "root_ci": root,
+            "root_inferred": inferred,
+            "cis": sorted(cis),
             "alerts": [{"fingerprint": e.fingerprint, "starts_at": e.starts_at.isoformat(),
                         "status": "resolved" if e.ends_at else "firing",
                         "alertname": e.alertname, "ci": e.ci}

@@ -17,6 +17,7 @@ COMMANDS = [
     "ingestd.cli.cmdb",
     "ingestd.cli.demo",
     "ingestd.cli.replay",
+    "ingestd.cli.export",
     "ingestd.cli.notify",
     "ingestd.cli.rules",
     "ingestd.cli.backup",

@@ -11,7 +11,6 @@ with a matching selector" is preserved.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -29,20 +28,26 @@ class Entry:
 
 class SelectorIndex:
     def __init__(self, entries: Iterable[Entry]) -> None:
-        items = list(entries)
-        counts: Counter[tuple[str, str]] = Counter()
-        for e in items:
-            for m in e.selector.equalities:
-                counts[(m.name, m.value)] += 1
+        items = [(e, e.selector.equalities) for e in entries]
+        counts: dict[tuple[str, str], int] = {}
+        for _, eqs in items:
+            for m in eqs:
+                pair = (m.name, m.value)
+                counts[pair] = counts.get(pair, 0) + 1
         self._by_pair: dict[tuple[str, str], list[Entry]] = {}
         self._always: list[Entry] = []
-        for e in items:  # in file order, so every list stays sorted
-            eqs = e.selector.equalities
+        by_pair = self._by_pair
+        for e, eqs in items:  # in file order, so every list stays sorted
             if not eqs:
                 self._always.append(e)
                 continue
-            best = min(eqs, key=lambda m: counts[(m.name, m.value)])
-            self._by_pair.setdefault((best.name, best.value), []).append(e)
+            best = eqs[0] if len(eqs) == 1 else min(eqs, key=lambda m: counts[(m.name, m.value)])
+            pair = (best.name, best.value)
+            filed = by_pair.get(pair)
+            if filed is None:
+                by_pair[pair] = [e]
+            else:
+                filed.append(e)
 
     def first_match(self, labels: Labels) -> Entry | None:
         """The matching selector of the first CI in file order (then selector order)."""

@@ -1,23 +1,30 @@
 """Topology-aware correlation: one incident per fault, with its root CI named.
 
-Every episode is placed in event time (its ``starts_at``), by what the
-dependency graph and the alert's meaning (:mod:`ingestd.knowledge`) say:
+Every episode is placed in event time by what the dependency graph and the
+alert's meaning (:mod:`ingestd.knowledge`) say. Time is the episode's
+*onset*: ``starts_at`` less its rule's known ``for``; an incident's onset is
+the earliest of its episodes', the fault's start. An effect begins within
+``window`` after its cause's onset (and not more than ``slack`` before it); a
+cause begins before its effects (at most ``slack`` after the first of them).
 
 * **standalone** warnings and alerts that map to no CI are incidents of their
-  own (one per fingerprint); a flap within the reopen window returns to it;
-* an episode whose fingerprint's incident is still open, or resolved less
-  than ``reopen_window`` ago, returns to it (a flap, not a new fault);
+  own (one per fingerprint);
+* **flap**: the same fingerprint re-firing within ``reopen_window`` of its own
+  resolution, while its incident's cause is still active, returns to it;
 * **explained**: the episode's CI depends (within ``max_hops``) on a CI of an
-  open incident whose root is at least as strong a fault signal (a failing
-  CI explains a failing or a degraded dependent; a degraded one explains
-  only degraded dependents): it joins that incident as a symptom;
-* **deeper cause**: the incident's root depends on the episode's CI and the
-  episode is at least as strong: the episode joins and becomes the root
-  (:class:`RootChanged`); when it is the deeper cause of several incidents
-  they merge (:class:`IncidentsMerged`);
-* **silent common cause**: when most of what directly depends on a CI are the
-  roots of open incidents and that CI raised nothing itself, it is named the
-  root (``root_inferred``) and those incidents merge;
+  incident whose root is at least as strong a fault signal (failing > errors >
+  slow) and whose onset fits: it joins as a symptom. A CI that is still
+  failing keeps collecting its own alerts whatever the time;
+* **deeper cause**: the incident's root depends on the episode's CI, the
+  episode is at least as strong and began before the effects: it joins and
+  becomes the root (:class:`RootChanged`); when it is the deeper cause of
+  several incidents they merge (:class:`IncidentsMerged`);
+* **silent common cause**: when most of what directly (not as one of several
+  replicas) depends on a CI are the roots of concurrent incidents and that CI
+  raised nothing itself, it is named the root (``root_inferred``) and those
+  incidents merge;
+* **foretold**: a local failure on a CI whose stand-alone warning is firing
+  continues that warning's incident;
 * otherwise the episode opens an incident of its own.
 
 Two faults next to each other in the graph therefore stay apart unless one

@@ -511,6 +511,17 @@ class SqliteStore:
         async with self.r.execute("SELECT doc FROM incidents WHERE merged_into IS NULL") as cur:
             return [incident_from_doc(row[0]) async for row in cur]
 
+    async def export_episodes(self) -> list[tuple[EpisodeRecord, dict[str, str], str, str]]:
+        """Every episode with its alert's annotations, source and generator URL, oldest first."""
+        async with self.r.execute(
+            "SELECT e.key, e.fingerprint, e.incident_id, e.starts_at, e.ends_at, e.ci,"
+            " e.alertname, e.severity, e.labels, a.annotations, a.source, a.generator_url"
+            " FROM episodes e LEFT JOIN alerts a ON a.fingerprint = e.fingerprint"
+            " ORDER BY e.starts_at, e.key"
+        ) as cur:
+            return [(_episode(row), loads(row[9] or "{}"), row[10] or "", row[11] or "")
+                    async for row in cur]
+
     async def list_windows(self) -> list[dict[str, Any]]:
         async with self.r.execute("SELECT doc FROM maintenance_windows ORDER BY ends_at") as cur:
             return [loads(row[0]) async for row in cur]

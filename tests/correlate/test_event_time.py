@@ -14,7 +14,7 @@ from ingestd.cmdb import CI, Cmdb
 from ingestd.correlate.base import RootChanged
 from ingestd.knowledge import Role, default_knowledge, load_knowledge
 from ingestd.knowledge.alerts import KnowledgeError
-from tests.correlate.test_topology import Feed
+from tests.correlate.test_topology import Feed, at
 
 
 def graph(*cis: tuple[str, str, list[str]]) -> Cmdb:
@@ -159,3 +159,13 @@ def test_rule_for_durations_come_from_knowledge_and_can_be_overridden(tmp_path: 
     p.write_text("alerts:\n  MyAppDown: {role: cause, for: soon}\n")
     with pytest.raises(KnowledgeError, match="'for' must be a duration"):
         load_knowledge(p)
+
+
+def test_a_replay_ticked_on_the_wall_clock_still_reopens_on_event_time() -> None:
+    # a recorded stream posted long after it happened: ticks carry today's date, yet a flap
+    # 5 minutes (event time) after the incident resolved still finds and reopens it
+    f = Feed(PAY)
+    f.fire("l1", "HTTP5xxRateHigh", "gateway", 0, end=5)
+    assert f.c.tick(at(60 * 24 * 365)) == []
+    f.fire("l2", "HTTP5xxRateHigh", "gateway", 10)
+    assert f.inc("l2") == f.inc("l1")

@@ -19,7 +19,7 @@ from ingestd.store import open_store
 _ZERO = "0001-01-01T00:00:00Z"
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("export", help="write the stored alerts as a replayable stream",
                        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--db", default=Settings().db, help="the store (default: %(default)s)")

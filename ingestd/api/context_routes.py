@@ -99,7 +99,7 @@ async def list_changes(request: web.Request) -> web.Response:
         since = parse_time(request.query["since"], "since") if request.query.get("since") else None
     except IntakeError as e:
         return json_response(e.as_json(), 400)
-    rows = await rt.store.list_changes(request.query.get("ci") or None, since, 200)  # type: ignore[attr-defined]
+    rows = await rt.store.list_changes(request.query.get("ci") or None, since, 200)
     return json_response({"changes": [change_json(c) for c in rows]})
 
 
@@ -109,14 +109,14 @@ async def list_problems(request: web.Request) -> web.Response:
     status = request.query.get("status") or None
     if status not in (None, "open", "closed"):
         return error(400, "bad_parameter", "status must be open or closed", "status")
-    rows = await rt.store.list_problems(status, 200)  # type: ignore[attr-defined]
+    rows = await rt.store.list_problems(status, 200)
     return json_response({"problems": [problem_json(p) for p in rows]})
 
 
 @needs("read", "GET", "/api/v1/problems/{id}")
 async def get_problem(request: web.Request) -> web.Response:
     rt = request.app[RUNTIME]
-    p = await rt.store.get_problem(request.match_info["id"])  # type: ignore[attr-defined]
+    p = await rt.store.get_problem(request.match_info["id"])
     if p is None:
         return error(404, "not_found", f"no problem {request.match_info['id']!r}", "id")
     return json_response(problem_json(p))
@@ -154,7 +154,7 @@ async def list_windows(request: web.Request) -> web.Response:
     """Windows set through the API, and those of rules/maintenance.yaml."""
     rt = request.app[RUNTIME]
     now = datetime.now(UTC)
-    api = [doc | {"source": "api"} for doc in await rt.store.list_windows()  # type: ignore[attr-defined]
+    api = [doc | {"source": "api"} for doc in await rt.store.list_windows()
            if datetime.fromisoformat(doc["end"]) > now]
     rules = getattr(rt.committer.processor.dispatcher, "rules", None)
     from_rules = [window_doc(w, "") | {"source": "rules"} for w in getattr(rules, "windows", ())]
@@ -202,7 +202,7 @@ async def set_window(request: web.Request) -> web.Response:
 async def end_window(request: web.Request) -> web.Response:
     rt = request.app[RUNTIME]
     name = request.match_info["name"]
-    known = {doc["name"] for doc in await rt.store.list_windows()}  # type: ignore[attr-defined]
+    known = {doc["name"] for doc in await rt.store.list_windows()}
     if name not in known:
         return error(404, "not_found", f"no maintenance window {name!r} set through the API",
                      "name")
@@ -260,9 +260,9 @@ async def similar_incidents(request: web.Request, root_ci: str | None,
     if root is None:
         return []
     roots = [c.id for c in rt.cmdb.cis.values() if c.type == root.type][:2000]
-    rows = await rt.store.resolved_with_roots(roots, 200)  # type: ignore[attr-defined]
+    rows = await rt.store.resolved_with_roots(roots, 200)
     rows = [r for r in rows if r.id != exclude]
-    eps = await rt.store.episodes_for([r.id for r in rows])  # type: ignore[attr-defined]
+    eps = await rt.store.episodes_for([r.id for r in rows])
     candidates = []
     for r in rows:
         candidates.append(Candidate(

@@ -203,7 +203,7 @@ async def list_incidents(request: web.Request) -> web.Response:
     try:
         query = _query(request)
         rows = await rt.store.list_incidents(query)
-        episodes = await rt.store.episodes_for([r.id for r in rows])  # type: ignore[attr-defined]
+        episodes = await rt.store.episodes_for([r.id for r in rows])
     except IntakeError as e:
         return json_response(e.as_json(), 400)
     except StoreError as e:

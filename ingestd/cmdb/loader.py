@@ -15,8 +15,10 @@ that repeat (types, teams, services, label names and values) are shared.
 
 from __future__ import annotations
 
+import gc
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from types import MappingProxyType
 
@@ -39,6 +41,7 @@ from ingestd.cmdb.stream import INT, NULL, STR, Map, Node, NodeReader, Scalar, S
 from ingestd.domain import Criticality
 
 CI_KEYS = ("id", "type", "service", "team", "criticality", "match", "depends_on", "attributes")
+_CI_KEYS = frozenset(CI_KEYS)
 _NO_ATTRIBUTES: Mapping[str, str] = MappingProxyType({})
 _CRITICALITY = {c.value: c for c in Criticality}
 
@@ -75,13 +78,32 @@ def reload_cmdb(path: str | Path, current: Cmdb) -> tuple[Cmdb, list[str]]:
 
 def parse_cmdb(text: str, source: str = "<cmdb>") -> Cmdb:
     checker = _Checker(source)
+    with _collector_paused():
+        try:
+            checker.read(NodeReader(text))
+        except yaml.YAMLError as e:
+            mark = getattr(e, "problem_mark", None)
+            where = f"{source}:{mark.line + 1}" if mark is not None else source
+            raise CmdbError([f"{where}: not valid YAML: {getattr(e, 'problem', None) or e}"]) from e
+        return checker.build()
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Hold the cyclic garbage collector while a CMDB is built.
+
+    Building one allocates a million long-lived objects and no reference
+    cycles; left running, the collector rescans the growing heap again and
+    again (a fifth of the load time for 100,000 CIs). Reference counting
+    still frees everything as usual meanwhile.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
     try:
-        checker.read(NodeReader(text))
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        where = f"{source}:{mark.line + 1}" if mark is not None else source
-        raise CmdbError([f"{where}: not valid YAML: {getattr(e, 'problem', None) or e}"]) from e
-    return checker.build()
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 class _Checker:
@@ -159,8 +181,8 @@ class _Checker:
             return None
         fields: dict[str, Node] = {}
         for k, v in node.pairs:
-            key = k.value if isinstance(k, Scalar) else None
-            if key not in CI_KEYS:
+            key = k.value if type(k) is Scalar else None
+            if key not in _CI_KEYS:
                 self.problem(k.line, f"unknown key {_show(k)} (allowed: {', '.join(CI_KEYS)})")
             elif key in fields:
                 self.problem(k.line, f'key "{key}" given twice')
@@ -175,7 +197,7 @@ class _Checker:
             if ci_id == "":
                 self.problem(id_node.line, "'id' must not be empty")
             return None
-        texts = {k: self.scalar(fields[k], k) for k in ("type", "service", "team") if k in fields}
+        type_, service, team = (self.text(fields.get(k), k) for k in ("type", "service", "team"))
         crit = Criticality.MEDIUM
         cn = fields.get("criticality")
         if cn is not None:
@@ -190,9 +212,9 @@ class _Checker:
                     crit = found
         return CI(
             id=ci_id,
-            type=_intern(texts.get("type")) or "",
-            service=_intern(texts.get("service")),
-            team=_intern(texts.get("team")),
+            type=type_ or "",
+            service=service,
+            team=team,
             criticality=crit,
             match=self.selectors(fields.get("match"), ci_id),
             depends_on=self.depends_on(fields.get("depends_on"), ci_id),
@@ -273,8 +295,15 @@ class _Checker:
             m = self.matchers[(name, value)] = Matcher(sys.intern(name), "=", value)
         return m
 
+    def text(self, node: Node | None, what: str) -> str | None:
+        """A string that many CIs repeat (a type, team or service): one copy is kept."""
+        if node is None:
+            return None
+        s = self.scalar(node, what)
+        return sys.intern(s) if s else s
+
     def scalar(self, node: Node, what: str, allow_int: bool = False) -> str | None:
-        if isinstance(node, Scalar):
+        if type(node) is Scalar:
             if node.tag == STR or (allow_int and node.tag == INT):
                 return node.value
             if node.tag == NULL:
@@ -292,10 +321,6 @@ class _Checker:
             out.append(f"{self.source}:{cmdb.cis[first].line}: warning: dependency cycle "
                        f"{' -> '.join(cyc)} (correlation treats these CIs as one another's cause)")
         return out
-
-
-def _intern(s: str | None) -> str | None:
-    return sys.intern(s) if s else s
 
 
 def _is_null(node: Node) -> bool:

@@ -60,7 +60,7 @@ async def report_for(app: web.Application, days: int, team: str | None = None) -
     now = app.get(CLOCK, wall_clock)()
     start = now - timedelta(days=days)
     history = await load_history(rt.store, start, now, team)
-    listed = await rt.store.list_changes(None, start, 100_000)  # type: ignore[attr-defined]
+    listed = await rt.store.list_changes(None, start, 100_000)
     changes = [(c.ci, ts(c.started_at) or "") for c in listed]
     report = build_report(history.period, history.active, now, start, earlier=history.earlier,
                           changes=changes)

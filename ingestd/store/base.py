@@ -14,10 +14,12 @@ from typing import Any, Protocol
 
 from ingestd.store.records import (
     AlertRecord,
+    ChangeRecord,
     DueTimer,
     EpisodeRecord,
     IncidentQuery,
     IncidentRecord,
+    ProblemRecord,
     TimelineRecord,
     WriteBatch,
 )
@@ -55,6 +57,23 @@ class Store(Protocol):
     async def incident_episodes(self, incident_id: str) -> list[EpisodeRecord]: ...
 
     async def incident_timeline(self, incident_id: str) -> list[TimelineRecord]: ...
+
+    async def episodes_for(self, incident_ids: Sequence[str]) -> dict[str, list[EpisodeRecord]]:
+        """The episodes of each incident, in start order."""
+
+    async def all_incidents(self) -> list[IncidentRecord]: ...
+
+    # -- context: changes, problems, knowledge, maintenance ---------------------------
+    async def list_changes(self, ci: str | None, since: datetime | None,
+                           limit: int = 100) -> list[ChangeRecord]: ...
+
+    async def list_problems(self, status: str | None, limit: int = 100) -> list[ProblemRecord]: ...
+
+    async def get_problem(self, problem_id: str) -> ProblemRecord | None: ...
+
+    async def resolved_with_roots(self, roots: list[str], limit: int) -> list[IncidentRecord]: ...
+
+    async def list_windows(self) -> list[dict[str, Any]]: ...
 
     async def counts(self) -> dict[str, int]: ...
 

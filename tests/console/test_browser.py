@@ -160,6 +160,7 @@ def test_on_call_flow_in_chromium(browser, tmp_path: Path) -> None:  # type: ign
 
 def test_reports_page_and_ci_page_in_chromium(browser, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
 
     server = ConsoleServer(tmp_path).start()
     d = browser
@@ -170,6 +171,7 @@ def test_reports_page_and_ci_page_in_chromium(browser, tmp_path: Path) -> None: 
         d.get(server.url + "/console/login")
         d.find_element(By.ID, "token").send_keys(TOKENS["reader"][0])
         d.find_element(By.CSS_SELECTOR, "#login-form button").click()
+        WebDriverWait(d, 15).until(lambda drv: "/login" not in drv.current_url)  # cookie set
         d.get(server.url + "/console/reports")
         assert d.find_element(By.ID, "n-incidents").text == "1"
         assert d.find_element(By.ID, "n-open").text == "1"

@@ -29,7 +29,7 @@ class CorrelationSettings:
     slack: timedelta = timedelta(minutes=2)
     """Event-time jitter (scrape and evaluation intervals, unknown ``for``s): how much earlier
     than its cause an effect may seem to begin, or later than its first effect a cause."""
-    max_hops: int = 3
+    max_hops: int = 4
     """How far apart in the dependency graph two CIs may be and still share an incident."""
     reopen_window: timedelta = timedelta(minutes=15)
     """A resolved incident whose fault fires again within this window reopens; 0: never."""

@@ -14,6 +14,7 @@ from typing import Any
 import yaml
 
 from ingestd.correlate import CorrelationSettings
+from ingestd.yamlconf import parse_duration as prometheus_duration
 
 
 class ConfigError(ValueError):
@@ -25,29 +26,14 @@ REPOSITORY = Path(__file__).resolve().parents[1]
 
 
 def parse_duration(value: object, what: str) -> timedelta:
-    """``90s``, ``15m``, ``2h``, ``7d``, ``1h30m`` or a number of seconds."""
-    if isinstance(value, int | float):
+    """A number of seconds, or a Prometheus duration: ``90s``, ``15m``, ``1h30m``, ``7d``."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
         return timedelta(seconds=float(value))
-    text = str(value).strip()
-    units = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
-    total, num = 0.0, ""
-    i = 0
     try:
-        while i < len(text):
-            ch = text[i]
-            if ch.isdigit() or ch == ".":
-                num += ch
-                i += 1
-                continue
-            unit = "ms" if text[i:i + 2] == "ms" else ch
-            total += float(num) * units[unit]
-            num = ""
-            i += len(unit)
-        if num:
-            total += float(num)
-    except (KeyError, ValueError):
-        raise ConfigError(f"{what}: {value!r} is not a duration (like 90s, 15m, 2h, 7d)") from None
-    return timedelta(seconds=total)
+        return prometheus_duration(str(value).strip())
+    except ValueError:
+        raise ConfigError(f"{what}: {value!r} is not a duration (like 90s, 15m, 1h30m, 7d)"
+                          ) from None
 
 
 @dataclass

@@ -17,10 +17,10 @@ from typing import Any
 
 import yaml
 
-from ingestd.notify import yamlsrc
 from ingestd.notify.errors import ReceiversConfigError
 from ingestd.notify.options import SCHEMAS, Key, TLSOptions
 from ingestd.notify.templates import TemplateSet, compile_templates
+from ingestd.yamlconf import YList, YMap, load_yaml
 
 TYPES = tuple(SCHEMAS)
 COMMON_KEYS = ("name", "type", "templates", "rate_limit", "concurrency", "max_attempts", "timeout")
@@ -81,22 +81,22 @@ def parse_receivers(
     text: str, source: str = "<receivers>", env: Mapping[str, str] | None = None
 ) -> ReceiversConfig:
     try:
-        doc = yamlsrc.load(text)
+        doc = load_yaml(text)
     except yaml.YAMLError as e:
         raise ReceiversConfigError([f"{source}: {e}"]) from e
     if doc is None:
-        doc = yamlsrc.LineMap()
+        doc = YMap()
         doc.key_lines = {}
     v = _Validator(source, os.environ if env is None else env)
-    if not isinstance(doc, yamlsrc.LineMap):
+    if not isinstance(doc, YMap):
         raise ReceiversConfigError([f"{source}:1: expected a map with a list under 'receivers'"])
     for k in doc:
         if k != "receivers":
             v.err(doc.line_of(k), f"unknown key {k!r} (known: receivers)")
     items = doc.get("receivers") or []
-    if not isinstance(items, yamlsrc.LineList):
+    if not isinstance(items, YList):
         v.err(doc.line_of("receivers"), "'receivers' must be a list")
-        items = yamlsrc.LineList()
+        items = YList()
         items.item_lines = []
     out: dict[str, ReceiverConfig] = {}
     for idx, item in enumerate(items):
@@ -124,7 +124,7 @@ class _Validator:
         self.problems.append(f"{self.source}:{line}: {msg}")
 
     def receiver(self, item: Any, line: int) -> ReceiverConfig | None:
-        if not isinstance(item, yamlsrc.LineMap):
+        if not isinstance(item, YMap):
             self.err(line, "a receiver must be a map with at least 'name' and 'type'")
             return None
         before = len(self.problems)
@@ -174,7 +174,7 @@ class _Validator:
             where=f"{self.source}:{item.line}", **common,
         )
 
-    def common(self, item: yamlsrc.LineMap, name: str) -> dict[str, Any]:
+    def common(self, item: YMap, name: str) -> dict[str, Any]:
         out: dict[str, Any] = {}
         for key in ("concurrency", "max_attempts"):
             if key in item:
@@ -197,7 +197,7 @@ class _Validator:
                 out["rate_limit"] = RateLimit(int(m.group(1)), _UNITS[m.group(2)])
         return out
 
-    def templates(self, item: yamlsrc.LineMap, name: str, rtype: str) -> TemplateSet | None:
+    def templates(self, item: YMap, name: str, rtype: str) -> TemplateSet | None:
         raw = item.get("templates") or {}
         line = item.line_of("templates")
         if not isinstance(raw, dict) or not all(isinstance(v, str) for v in raw.values()):
@@ -252,7 +252,7 @@ class _Validator:
         raise AssertionError(kind)
 
     def tls(self, raw: Any, line: int, name: str) -> TLSOptions | None:
-        if not isinstance(raw, yamlsrc.LineMap):
+        if not isinstance(raw, YMap):
             self.err(line, f"receiver {name!r}: 'tls' must be a map")
             return None
         known = ("ca_file", "cert_file", "key_file", "insecure_skip_verify")

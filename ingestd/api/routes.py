@@ -14,6 +14,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from ingestd import metrics
 from ingestd.api.auth import ANONYMOUS_ADMIN, Principal
 from ingestd.api.openapi import OPENAPI
+from ingestd.api.similar import similar_incidents
 from ingestd.api.state import PRINCIPAL, RUNTIME
 from ingestd.api.views import decode_cursor, encode_cursor, incident_detail, incident_summary
 from ingestd.domain import Alert, IncidentStatus
@@ -223,8 +224,6 @@ async def get_incident(request: web.Request) -> web.Response:
     eps = await rt.store.incident_episodes(incident_id)
     timeline = await rt.store.incident_timeline(incident_id)
     doc = incident_detail(rec, eps, timeline, rt.cmdb)
-    from ingestd.api.context_routes import similar_incidents
-
     doc["similar"] = await similar_incidents(
         request, rec.root_ci, frozenset(e.alertname for e in eps), rec.id)
     return json_response(doc)

@@ -12,14 +12,13 @@ with a matching selector" is preserved.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from typing import NamedTuple
 
-from ingestd.cmdb.selectors import Selector
+from ingestd.cmdb.selectors import Matcher, Selector
 from ingestd.domain import Labels
 
 
-@dataclass(frozen=True, slots=True)
-class Entry:
+class Entry(NamedTuple):
     order: int  # position of the CI in the file
     ci: str
     number: int  # position of the selector within the CI's match list
@@ -27,8 +26,10 @@ class Entry:
 
 
 class SelectorIndex:
-    def __init__(self, entries: Iterable[Entry]) -> None:
-        items = [(e, e.selector.equalities) for e in entries]
+    def __init__(self, entries: Iterable[tuple[int, str, int, Selector]]) -> None:
+        """``entries``: (CI position, CI id, selector position, selector), in file order."""
+        make = tuple.__new__  # skips the NamedTuple constructor: one call per selector
+        items = [(make(Entry, e), _equalities(e[3])) for e in entries]
         counts: dict[tuple[str, str], int] = {}
         for _, eqs in items:
             for m in eqs:
@@ -66,3 +67,11 @@ class SelectorIndex:
                 best = e
                 break
         return best
+
+
+def _equalities(selector: Selector) -> tuple[Matcher, ...]:
+    ms = selector.matchers
+    if len(ms) == 1:  # the usual selector: one label
+        m = ms[0]
+        return ms if m.op == "=" and m.value else ()
+    return selector.equalities

@@ -197,7 +197,9 @@ class _Checker:
             if ci_id == "":
                 self.problem(id_node.line, "'id' must not be empty")
             return None
-        type_, service, team = (self.text(fields.get(k), k) for k in ("type", "service", "team"))
+        type_ = self.text(fields.get("type"), "type")
+        service = self.text(fields.get("service"), "service")
+        team = self.text(fields.get("team"), "team")
         crit = Criticality.MEDIUM
         cn = fields.get("criticality")
         if cn is not None:
@@ -230,7 +232,10 @@ class _Checker:
             return ()
         deps: dict[str, None] = {}
         for d in node.items:
-            dep = self.scalar(d, "depends_on entry", allow_int=True)
+            if type(d) is Scalar and d.tag == STR:
+                dep: str | None = d.value
+            else:
+                dep = self.scalar(d, "depends_on entry", allow_int=True)
             if dep is None or dep == ci_id:
                 continue  # a CI needing itself adds nothing to the graph
             known = self.cis.get(dep)
@@ -303,6 +308,7 @@ class _Checker:
         return sys.intern(s) if s else s
 
     def scalar(self, node: Node, what: str, allow_int: bool = False) -> str | None:
+        """The string in ``node`` (None for null); anything else is a problem."""
         if type(node) is Scalar:
             if node.tag == STR or (allow_int and node.tag == INT):
                 return node.value

@@ -15,7 +15,7 @@ from typing import Any
 
 import networkx as nx
 
-from ingestd.cmdb.index import Entry, SelectorIndex
+from ingestd.cmdb.index import SelectorIndex
 from ingestd.cmdb.selectors import Matcher, Selector
 from ingestd.domain import Criticality, Labels
 
@@ -63,8 +63,10 @@ class Cmdb:
         self._rdeps: dict[str, list[str]] = {}
         for ci in known.values():
             deps = ci.depends_on
-            if ci.id in deps or not all(d in known for d in deps) or len(set(deps)) < len(deps):
-                deps = tuple(dict.fromkeys(d for d in deps if d in known and d != ci.id))
+            if deps:
+                distinct = set(deps)
+                if ci.id in distinct or len(distinct) < len(deps) or not distinct <= known.keys():
+                    deps = tuple(dict.fromkeys(d for d in deps if d in known and d != ci.id))
             self._deps[ci.id] = deps  # the CI's own tuple when it is already clean
             for d in deps:
                 rdeps = self._rdeps.get(d)
@@ -72,11 +74,9 @@ class Cmdb:
                     self._rdeps[d] = [ci.id]
                 else:
                     rdeps.append(ci.id)
-        self.graph: nx.DiGraph = _Graph()
-        self.graph.add_nodes_from(known)
-        self.graph.add_edges_from((c, d) for c, deps in self._deps.items() for d in deps)
+        self.graph: nx.DiGraph = _graph(self._deps, self._rdeps)
         self._index = SelectorIndex(
-            Entry(order, ci.id, n, sel)
+            (order, ci.id, n, sel)
             for order, ci in enumerate(known.values())
             for n, sel in enumerate(ci.match)
         )
@@ -218,6 +218,22 @@ def _no_attributes() -> dict[str, Any]:
 class _Graph(nx.DiGraph):
     node_attr_dict_factory = staticmethod(_no_attributes)
     edge_attr_dict_factory = staticmethod(_no_attributes)
+
+
+def _graph(deps: Mapping[str, tuple[str, ...]], rdeps: Mapping[str, list[str]]) -> nx.DiGraph:
+    """The networkx view of the dependencies, filled in bulk.
+
+    ``add_edges_from`` spends several Python calls on every edge; the
+    adjacency is already known here, so networkx's dict-of-dicts (``_node``,
+    ``_succ``, ``_pred``: node -> neighbour -> edge attributes) is filled with
+    C-level ``dict.fromkeys``: the same graph, node and neighbour order
+    included, as adding the nodes then the edges in file order gives.
+    """
+    g = _Graph()
+    g._node.update(dict.fromkeys(deps, _NO_ATTRIBUTES))
+    g._succ.update({c: dict.fromkeys(ds, _NO_ATTRIBUTES) for c, ds in deps.items()})
+    g._pred.update({c: dict.fromkeys(rdeps.get(c, ()), _NO_ATTRIBUTES) for c in deps})
+    return g
 
 
 def _strongly_connected(adj: Mapping[str, tuple[str, ...]]) -> Iterator[set[str]]:

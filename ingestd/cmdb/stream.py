@@ -14,8 +14,7 @@ means exactly what ``yaml.safe_load`` says it means.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import yaml
 from yaml.composer import ComposerError
@@ -37,26 +36,26 @@ INT = "tag:yaml.org,2002:int"
 _IMPLICIT: dict[str | None, list[tuple[str, Any]]] = Resolver.yaml_implicit_resolvers
 
 
-@dataclass(slots=True)
-class Scalar:
+class Scalar(NamedTuple):
     value: str
     tag: str
     line: int  # 1-based
 
 
-@dataclass(slots=True)
-class Seq:
+class Seq(NamedTuple):
     items: list[Node]
     line: int
 
 
-@dataclass(slots=True)
-class Map:
+class Map(NamedTuple):
     pairs: list[tuple[Node, Node]]
     line: int
 
 
 Node = Scalar | Seq | Map
+# Nodes are made by tuple.__new__ directly: a million calls to the generated
+# NamedTuple constructor would cost about as much as parsing.
+_make = tuple.__new__
 
 
 def _parser(text: str) -> Any:
@@ -83,7 +82,7 @@ def resolve_scalar(value: str, implicit: tuple[bool, bool]) -> str:
         for tag, regexp in _IMPLICIT.get(value[:1], ()):
             if regexp.match(value):
                 return tag
-    return STR
+    return STR  # quoted, or plain text
 
 
 class NodeReader:
@@ -112,22 +111,16 @@ class NodeReader:
         kind = type(ev)
         if kind is ScalarEvent:
             tag = ev.tag
-            value = ev.value
             if tag is None or tag == "!":
-                tag = STR
-                if ev.implicit[0]:  # plain: it may be a null, bool, int, float...
-                    for t, regexp in _IMPLICIT.get(value[:1], ()):
-                        if regexp.match(value):
-                            tag = t
-                            break
-            node: Node = Scalar(value, tag, ev.start_mark.line + 1)
+                tag = resolve_scalar(ev.value, ev.implicit)
+            node: Node = _make(Scalar, (ev.value, tag, ev.start_mark.line + 1))
             if ev.anchor is not None:
                 self._anchor(ev, node)
             return node
         get = self._get
         compose = self._compose
         if kind is MappingStartEvent:
-            mapping = Map([], ev.start_mark.line + 1)
+            mapping: Map = _make(Map, ([], ev.start_mark.line + 1))
             if ev.anchor is not None:
                 self._anchor(ev, mapping)
             pairs = mapping.pairs
@@ -138,7 +131,7 @@ class NodeReader:
                 ev = get()
             return mapping
         if kind is SequenceStartEvent:
-            seq = Seq([], ev.start_mark.line + 1)
+            seq: Seq = _make(Seq, ([], ev.start_mark.line + 1))
             if ev.anchor is not None:
                 self._anchor(ev, seq)
             items = seq.items

@@ -122,6 +122,11 @@ class TopologyCorrelator:
         self._root_refs: Counter[str] = Counter()  # CI -> open incidents rooted at it
         self._root_deps: Counter[str] = Counter()  # CI -> direct dependents that are roots
         self._edge_cache: dict[str, dict[str, bool]] = {}
+        # Fault paths from a CI (what it depends on / what depends on it) depend on the
+        # graph and on which CIs pass a fault on (:meth:`_passes`); they are remembered
+        # until one of those changes (:meth:`_paths_changed`).
+        self._up_cache: dict[str, dict[str, tuple[int, int]]] = {}
+        self._below_cache: dict[str, list[tuple[str, int]]] = {}
         self._warned: dict[str, set[str]] = {}  # CI -> its stand-alone warning incidents
         self._seen: datetime | None = None  # the latest event time seen (start or end)
 
@@ -137,6 +142,7 @@ class TopologyCorrelator:
             self._unregister_root(inc)
         self._cmdb = cmdb
         self._edge_cache.clear()
+        self._paths_changed()
         for inc in self._incs.values():
             if inc.view.active:
                 self._register_root(inc)
@@ -186,6 +192,7 @@ class TopologyCorrelator:
             self._alerting[ep.ci] -= 1
             if self._alerting[ep.ci] <= 0:
                 del self._alerting[ep.ci]
+                self._paths_changed()
             prev = inc.ci_until.get(ep.ci)
             inc.ci_until[ep.ci] = max(prev, ep.ends_at) if prev else ep.ends_at
         inc.last_end = max(inc.last_end, ep.ends_at) if inc.last_end else ep.ends_at
@@ -253,6 +260,7 @@ class TopologyCorrelator:
                 self._ci_incs.setdefault(view.root_ci, set()).add(view.id)
                 if view.active:
                     self._register_root(inc)
+        self._paths_changed()
 
     # ---- placing an episode ------------------------------------------------
 
@@ -274,49 +282,76 @@ class TopologyCorrelator:
         explained: list[tuple[int, _Inc]] = []
         stale: list[_Inc] = []  # explained only because the same CI is still failing
         ups = {ep.ci: (0, Role.CAUSE.strength)} if ep.local else self._upstream(ep.ci)
+        # _open_at, _linkable, _causes, _too_old and _ci_active, inlined: this loop is the
+        # hot path of an alert storm
+        s = self.settings
+        slack, window, max_age = s.slack, s.window, s.max_age
+        began = ep.began
+        ci_incs, incs = self._ci_incs, self._incs
         for x, (dist, carry) in ups.items():
-            for iid in self._ci_incs.get(x, ()):
-                inc = self._incs[iid]
-                fresh = self._linkable(inc, ep)
+            iids = ci_incs.get(x)
+            if not iids:
+                continue
+            for iid in iids:
+                inc = incs[iid]
+                v = inc.view
+                ra = v.resolved_at
+                onset = inc.onset
+                if (ra is None or t <= ra) and onset is not None:
+                    fresh = onset - slack <= began <= onset + window
+                    causes = not fresh and onset - window <= began <= onset + slack
+                    open_at = True
+                else:
+                    fresh = causes = False
+                    open_at = ra is None or t <= ra
                 if dist == 0:
                     # the same CI: close to the fault's onset either way, or while it is failing
-                    if not (fresh or self._causes(inc, ep)):
-                        if inc.causes.get(x, 0) > 0 and self._open_at(inc, ep):
+                    if not (fresh or causes):
+                        if inc.causes.get(x, 0) > 0 and open_at:
                             stale.append(inc)
                         continue
-                elif not fresh or not self._ci_active(inc, x, t):
+                elif not fresh or not (inc.ci_firing.get(x, 0) > 0
+                                       or self._ci_active(inc, x, t)):
                     continue
-                if self._too_old(inc, t):
+                if t - v.opened_at > max_age:
                     linked = linked or inc.id
                     continue
-                root = inc.view.root_ci
-                if root is None or (root != x and not self._ci_active(inc, root, t)):
+                root = v.root_ci
+                if root is None or (root != x and not (inc.ci_firing.get(root, 0) > 0
+                                                       or self._ci_active(inc, root, t))):
                     continue  # the cause has recovered: it explains nothing new
                 if x == root and dist == 0 or min(inc.root_strength, carry) >= strength:
                     explained.append((dist, inc))
         deeper: list[_Inc] = []
         carries: dict[str, int] = {}
-        for iid, carry in self._rooted_below(ep.ci).items():
-            inc = self._incs[iid]
+        below = self._rooted_below(ep.ci)
+        if below:
             # a link alert is an effect (the neighbour lost the failing CI); others are causes
             fits = self._linkable if ep.role is Role.LINK else self._causes
-            if not fits(inc, ep) or inc.view.root_ci is None:
-                continue
-            if not self._ci_active(inc, inc.view.root_ci, t):
-                continue
-            if self._too_old(inc, t):
-                linked = linked or inc.id
-                continue
-            if ep.role is Role.LINK or min(strength, carry) >= inc.root_strength:
-                deeper.append(inc)
-                carries[inc.id] = carry
+            for iid, carry in below.items():
+                inc = incs[iid]
+                if not fits(inc, ep) or inc.view.root_ci is None:
+                    continue
+                if not self._ci_active(inc, inc.view.root_ci, t):
+                    continue
+                if self._too_old(inc, t):
+                    linked = linked or inc.id
+                    continue
+                if ep.role is Role.LINK or min(strength, carry) >= inc.root_strength:
+                    deeper.append(inc)
+                    carries[inc.id] = carry
         if not explained and not deeper and stale:
             explained = [(0, i) for i in stale if not self._too_old(i, t)]
             linked = linked or next((i.id for i in stale if self._too_old(i, t)), None)
-        # nearest in the graph, the strongest cause, one that began before the episode,
-        # then the larger fault
-        explained.sort(key=lambda p: (p[0], -p[1].root_strength, self._after(p[1], ep),
-                                      -len(p[1].view.episodes), p[1].view.opened_at))
+        if len(explained) > 1:
+            # nearest in the graph, the strongest cause, one that began before the episode,
+            # then the larger fault (the first of equals, as a stable sort would put it)
+            nearest = min(d for d, _ in explained)
+            explained = [p for p in explained if p[0] == nearest]
+            if len(explained) > 1:
+                explained = [min(explained, key=lambda p: (
+                    -p[1].root_strength, self._after(p[1], ep), -len(p[1].view.episodes),
+                    p[1].view.opened_at))]
         if deeper and ep.role is not Role.LINK:
             group = _unique([i for _, i in explained[:1]] + deeper)
             host = min(group, key=lambda i: i.view.opened_at) if not explained else group[0]
@@ -459,6 +494,8 @@ class TopologyCorrelator:
                 inc.ci_firing[ep.ci] += 1
                 if ep.role.strength >= Role.CAUSE.strength and ep.ends_at is None:
                     inc.causes[ep.ci] += 1
+                if ep.ci not in self._alerting:
+                    self._paths_changed()
                 self._alerting[ep.ci] += 1
                 since = inc.ci_since.get(ep.ci)
                 inc.ci_since[ep.ci] = max(since, ep.starts_at) if since else ep.starts_at
@@ -524,6 +561,7 @@ class TopologyCorrelator:
         inc.counted = True
         self._root_refs[root] += 1
         if self._root_refs[root] == 1:
+            self._paths_changed()
             for d in self._cmdb.depends_on(root):
                 self._root_deps[d] += 1
 
@@ -535,6 +573,7 @@ class TopologyCorrelator:
         self._root_refs[root] -= 1
         if self._root_refs[root] <= 0:
             del self._root_refs[root]
+            self._paths_changed()
             for d in self._cmdb.depends_on(root):
                 self._root_deps[d] -= 1
                 if self._root_deps[d] <= 0:
@@ -582,14 +621,22 @@ class TopologyCorrelator:
         c = self._cmdb.cis.get(ci)
         return c is not None and not c.match
 
+    def _paths_changed(self) -> None:
+        """Whether some CI passes a fault on changed (or the graph did): forget fault paths."""
+        self._up_cache.clear()
+        self._below_cache.clear()
+
     def _upstream(self, start: str) -> dict[str, tuple[int, int]]:
         """What ``start`` depends on along paths a fault can travel: CI -> (distance, carry).
 
         ``carry`` is the strongest fault signal the path passes on: a failure,
         or only a degradation (symptom strength) where the path runs through a
         replica placement (one of several hosts) or through a monitored CI that
-        shows nothing (:meth:`_passes`).
+        shows nothing (:meth:`_passes`). The answer is shared: callers must not change it.
         """
+        hit = self._up_cache.get(start)
+        if hit is not None:
+            return hit
         full, partial = Role.CAUSE.strength, Role.SYMPTOM.strength
         best: dict[str, tuple[int, int]] = {start: (0, full)}
         frontier = [start]
@@ -606,31 +653,52 @@ class TopologyCorrelator:
                         best[d] = (old[0] if old else hop, c)
                         nxt.append(d)
             frontier = nxt
+        if len(self._up_cache) >= _EDGE_CACHE:
+            self._up_cache.clear()
+        self._up_cache[start] = best
         return best
 
     def _rooted_below(self, start: str) -> dict[str, int]:
         """Open incidents whose root depends on ``start`` along a fault path: id -> carry."""
+        found: dict[str, int] = {}
+        ci_incs, incs = self._ci_incs, self._incs
+        for y, c in self._below(start):
+            iids = ci_incs.get(y)
+            if iids:
+                for iid in iids:
+                    if incs[iid].view.root_ci == y:
+                        found[iid] = c
+        return found
+
+    def _below(self, start: str) -> list[tuple[str, int]]:
+        """What depends on ``start`` along a fault path, in the order it is reached: CI -> carry."""
+        hit = self._below_cache.get(start)
+        if hit is not None:
+            return hit
         full, partial = Role.CAUSE.strength, Role.SYMPTOM.strength
         best: dict[str, int] = {start: full}
-        found: dict[str, int] = {}
         frontier = [start]
+        hub = False  # the dependents looked at depend on the incidents: not remembered
         for _hop in range(self.settings.max_hops):
             nxt = []
             for x in frontier:
                 cx = best[x]
                 if x != start and not self._passes(x):
                     cx = min(cx, partial)
+                hub = hub or len(self._cmdb.needed_by(x)) > 64
                 for y in self._dependents_of_interest(x):
                     redundant = self._edges(y).get(x, False)
                     c = min(cx, partial if redundant else full)
                     if c > best.get(y, 0):
                         best[y] = c
                         nxt.append(y)
-                        for iid in self._ci_incs.get(y, ()):
-                            if self._incs[iid].view.root_ci == y:
-                                found[iid] = max(found.get(iid, 0), c)
             frontier = nxt
-        return found
+        reached = list(best.items())[1:]  # every CI but start got there by a better carry
+        if not hub:
+            if len(self._below_cache) >= _EDGE_CACHE:
+                self._below_cache.clear()
+            self._below_cache[start] = reached
+        return reached
 
     def _dependents_of_interest(self, x: str) -> Iterable[str]:
         """Direct dependents of ``x`` that a fault path may use or end at."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 import orjson
@@ -14,6 +15,12 @@ from ingestd.store.records import ChangeRecord, IncidentRecord, ProblemRecord
 def ts(dt: datetime | None) -> str | None:
     if dt is None:
         return None
+    return _ts(dt)
+
+
+@lru_cache(maxsize=16_384)
+def _ts(dt: datetime) -> str:
+    """A batch writes the same few times again and again (its ``now``, each alert's start)."""
     return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 

@@ -131,3 +131,81 @@ def test_cli_impact_and_map(tmp_path: Path) -> None:
                        capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     assert r.stdout.startswith("node-1: selector 1 of node-1 matches")
+
+
+def test_anchors_and_aliases_share_selectors_and_dependencies() -> None:
+    text = """\
+cis:
+  - id: core
+  - id: web-1
+    match: &web
+      - '{job="web"}'
+    depends_on: &up [core]
+  - id: web-2
+    match: *web
+    depends_on: *up
+"""
+    cmdb = parse_cmdb(text, "a.yaml")
+    assert cmdb.dependents("core") == {"web-1", "web-2"}
+    assert str(cmdb.cis["web-2"].match[0]) == '{job="web"}'
+    assert cmdb.cis["web-2"].line == 7
+
+
+def test_yaml_error_deep_in_a_large_file_is_the_only_problem() -> None:
+    from bench.correlation import generate
+
+    lines = generate(3000).splitlines()
+    lines[5000] = lines[5000] + " ]"
+    with pytest.raises(CmdbError) as ei:
+        parse_cmdb("\n".join(lines) + "\n", "big.yaml")
+    assert len(ei.value.problems) == 1
+    assert ei.value.problems[0].startswith("big.yaml:5001: not valid YAML")
+
+
+def test_large_file_keeps_every_line_and_dependency() -> None:
+    from bench.correlation import generate
+
+    text = generate(3000)
+    cmdb = parse_cmdb(text, "big.yaml")
+    lines = text.splitlines()
+    assert len(cmdb) == 3000
+    for ci in list(cmdb)[::97]:
+        assert lines[ci.line - 1] == f'  - id: "{ci.id}"'
+    assert cmdb.graph.number_of_edges() == sum(len(c.depends_on) for c in cmdb)
+    assert cmdb.map_labels_by_scan({"instance": "host-7:9100"}).ci == "host-7"
+    broken = text.replace('  - id: "db-3"\n', '  - id: "db-3"\n    owner: nobody\n')
+    with pytest.raises(CmdbError) as ei:
+        parse_cmdb(broken, "big.yaml")
+    where = text.splitlines().index('  - id: "db-3"') + 2
+    assert ei.value.problems == [
+        f'big.yaml:{where}: unknown key "owner" (allowed: id, type, service, team, '
+        "criticality, match, depends_on, attributes)"]
+
+
+@pytest.mark.parametrize("text, problem", [
+    ("cis: []\n---\ncis: []\n", "y.yaml:2: not valid YAML: expected a single document"),
+    ("cis:\n  - id: a\ncis:\n  - id: b\n", 'y.yaml:3: key "cis" given twice'),
+    ("cis:\n  - id: a\n    depends_on: [*nope]\n", "y.yaml:3: not valid YAML: found undefined alias"),
+    ("- id: a\n", "y.yaml:1: expected a map with a list under 'cis'"),
+    ("cis: {a: 1}\n", "y.yaml:1: 'cis' must be a list of configuration items"),
+])
+def test_document_shape_problems_name_the_line(text: str, problem: str) -> None:
+    with pytest.raises(CmdbError) as ei:
+        parse_cmdb(text, "y.yaml")
+    assert ei.value.problems[0].startswith(problem), ei.value.problems
+
+
+def test_empty_and_null_documents_give_an_empty_cmdb() -> None:
+    assert len(parse_cmdb("", "e.yaml")) == 0
+    assert len(parse_cmdb("# nothing yet\n", "e.yaml")) == 0
+    assert len(parse_cmdb("cis:\n", "e.yaml")) == 0
+
+
+def test_forward_references_and_unknown_dependencies() -> None:
+    text = "cis:\n  - id: app\n    depends_on: [db, ghost, db, app]\n  - id: db\n"
+    with pytest.raises(CmdbError) as ei:
+        parse_cmdb(text, "f.yaml")
+    assert ei.value.problems == ['f.yaml:3: CI "app" depends_on "ghost", which is no CI in this file']
+    cmdb = parse_cmdb(text.replace("ghost, ", ""), "f.yaml")
+    assert cmdb.depends_on("app") == ("db",)
+    assert cmdb.needed_by("db") == ["app"]

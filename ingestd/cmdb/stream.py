@@ -53,8 +53,8 @@ class Map(NamedTuple):
 
 
 Node = Scalar | Seq | Map
-# Nodes are made by tuple.__new__ directly: a million calls to the generated
-# NamedTuple constructor would cost about as much as parsing.
+# Nodes are made by tuple.__new__ directly, skipping the generated NamedTuple
+# constructor (a Python-level call for each of a million nodes).
 _make = tuple.__new__
 
 

@@ -21,7 +21,11 @@ def ts(dt: datetime | None) -> str | None:
 @lru_cache(maxsize=16_384)
 def _ts(dt: datetime) -> str:
     """A batch writes the same few times again and again (its ``now``, each alert's start)."""
-    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    if dt.tzinfo is not UTC:
+        dt = dt.astimezone(UTC)
+    if dt.year < 1000:  # strftime prints such years unpadded
+        return dt.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return dt.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
 def parse_ts(s: str | None) -> datetime | None:

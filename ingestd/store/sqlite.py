@@ -299,11 +299,10 @@ class SqliteStore:
         fps = list(fingerprints)
         for i in range(0, len(fps), 500):
             chunk = fps[i:i + 500]
-            async with self.r.execute(
+            rows = await self.r.execute_fetchall(  # one hop to the reader thread, not one per row
                 "SELECT fingerprint, episode, starts_at, ends_at, seen FROM alerts"
-                f" WHERE fingerprint IN ({','.join('?' * len(chunk))})", chunk,
-            ) as cur:
-                out.extend([_known(row) async for row in cur])
+                f" WHERE fingerprint IN ({','.join('?' * len(chunk))})", chunk)
+            out.extend([_known(row) for row in rows])
         return out
 
     async def load_active_incidents(self, resolved_since: datetime) -> Sequence[IncidentRecord]:
@@ -320,12 +319,12 @@ class SqliteStore:
         for i in range(0, len(ids), 500):
             chunk = ids[i : i + 500]
             marks = ",".join("?" * len(chunk))
-            async with self.r.execute(
+            rows = await self.r.execute_fetchall(
                 f"SELECT key, fingerprint, incident_id, starts_at, ends_at, ci, alertname,"
                 f" severity, labels FROM episodes WHERE incident_id IN ({marks})",
                 chunk,
-            ) as cur:
-                out.extend([_episode(row) async for row in cur])
+            )
+            out.extend([_episode(row) for row in rows])
         return out
 
     # -- API reads --------------------------------------------------------------------
@@ -370,6 +369,24 @@ class SqliteStore:
         out: dict[str, list[EpisodeRecord]] = {i: [] for i in incident_ids}
         for e in await self.load_episodes(incident_ids):
             out[e.incident_id].append(e)
+        for eps in out.values():
+            eps.sort(key=lambda e: (e.starts_at, e.key))
+        return out
+
+    async def episode_summaries(self, incident_ids: Sequence[str]
+                                ) -> dict[str, list[EpisodeRecord]]:
+        """:meth:`episodes_for` without the labels (left empty): what an incident list shows."""
+        out: dict[str, list[EpisodeRecord]] = {i: [] for i in incident_ids}
+        ids = list(incident_ids)
+        for i in range(0, len(ids), 500):
+            chunk = ids[i:i + 500]
+            rows = await self.r.execute_fetchall(
+                "SELECT key, fingerprint, incident_id, starts_at, ends_at, ci, alertname, severity"
+                f" FROM episodes WHERE incident_id IN ({','.join('?' * len(chunk))})", chunk)
+            for row in rows:
+                out[row[2]].append(EpisodeRecord(
+                    row[0], row[1], row[2], parse_ts(row[3]), parse_ts(row[4]),  # type: ignore[arg-type]
+                    row[5], row[6], row[7], {}))
         for eps in out.values():
             eps.sort(key=lambda e: (e.starts_at, e.key))
         return out

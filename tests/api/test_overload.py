@@ -39,9 +39,9 @@ async def test_full_queue_answers_503_and_every_200_is_stored(tmp_path: Path) ->
         await runner.cleanup()
 
 
-async def _until(check, timeout: float = 3.0) -> None:  # type: ignore[no-untyped-def]
+async def _until(check, seconds: float = 3.0) -> None:  # type: ignore[no-untyped-def]
     loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
+    deadline = loop.time() + seconds
     while not check():
         assert loop.time() < deadline, "the daemon did not reach the expected state"
         await asyncio.sleep(0.01)

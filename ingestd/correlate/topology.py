@@ -228,10 +228,14 @@ class TopologyCorrelator:
             inc = _Inc(view, isolated)
             self._incs[view.id] = inc
             for e, role in sorted(zip(eps, roles, strict=True), key=lambda p: p[0].starts_at):
-                ci = e.ci if e.ci in self._cmdb else None
+                mapped = e.ci if e.ci in self._cmdb else None
                 meaning = self.knowledge.meaning(e.alertname, e.severity)
+                # The CI correlation used when the episode fired: the blamed one, as in firing().
+                blamed = (self._blamed(mapped, meaning.blames)
+                          if mapped and meaning.blames else None)
+                ci = blamed or mapped
                 ep = _Ep(e.key, e.fingerprint, ci, role, meaning.local, e.starts_at, e.ends_at,
-                         view.id, ci, meaning.onset(e.starts_at))
+                         view.id, mapped, meaning.onset(e.starts_at))
                 if not isolated:
                     inc.onset = min(inc.onset or ep.began, ep.began)
                 self._eps[e.key] = ep

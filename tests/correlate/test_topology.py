@@ -250,3 +250,32 @@ def test_restore_rebuilds_open_incidents() -> None:
     ep = Episode("k", "fp-api", "HTTP5xxRateHigh", "api", "critical", frozen_labels({}), at(1))
     c2.firing(ep)
     assert c2.incident_of("k") == view.id
+
+
+def test_restored_certificate_incident_is_filed_under_the_blamed_ci() -> None:
+    db = cmdb(("cert", "certificate", []), ("lb", "load-balancer", []),
+              ("home", "endpoint", ["lb", "cert"]), ("shop", "endpoint", ["lb", "cert"]))
+    f = Feed(db)
+    f.fire("a", "BlackboxSslCertificateExpired", "home", 0)
+    f.fire("b", "BlackboxSslCertificateExpired", "shop", 0.5)
+    view = f.c.incident(f.inc("a"))
+    assert view is not None
+    c2 = TopologyCorrelator(db, knowledge=default_knowledge(), new_id=lambda t: f"new-{t}")
+    c2.restore([view], [f.eps["a"], f.eps["b"]])
+    # After the restart, the same fault on a third endpoint joins the restored incident,
+    late = Episode("k", "fp-x", "BlackboxSslCertificateExpired", "home", "critical",
+                   frozen_labels({}), at(1))
+    c2.firing(late)
+    assert c2.incident_of("k") == view.id
+    # and once everything resolved and was forgotten, new alerts still place cleanly.
+    for name in ("a", "b"):
+        e = f.eps[name]
+        c2.resolved(Episode(e.key, e.fingerprint, e.alertname, e.ci, e.severity, e.labels,
+                            e.starts_at, at(2)))
+    c2.resolved(Episode("k", "fp-x", late.alertname, "home", "critical", frozen_labels({}),
+                        at(1), at(2)))
+    c2.tick(at(600))
+    fresh = Episode("k2", "fp-y", "BlackboxProbeFailed", "home", "critical", frozen_labels({}),
+                    at(601))
+    c2.firing(fresh)
+    assert c2.incident_of("k2") not in (None, view.id)

@@ -27,6 +27,17 @@ log = logging.getLogger("ingestd.commit")
 Waiter = tuple[Work, "asyncio.Future[Result]"]
 
 
+async def take_waiting(queue: asyncio.Queue[Waiter], limit: int) -> list[Waiter]:
+    """Wait for one item, then take every other one already waiting (up to ``limit``)."""
+    waiting = [await queue.get()]
+    while len(waiting) < limit:
+        try:
+            waiting.append(queue.get_nowait())
+        except asyncio.QueueEmpty:
+            break
+    return waiting
+
+
 class Committer:
     def __init__(self, processor_factory: Callable[[], Processor], store: Store,
                  max_queue: int = 2000, max_batch: int = 500,
@@ -75,13 +86,7 @@ class Committer:
 
     async def _run(self) -> None:
         while True:
-            first = await self._queue.get()
-            waiting = [first]
-            while len(waiting) < self.max_batch:
-                try:
-                    waiting.append(self._queue.get_nowait())
-                except asyncio.QueueEmpty:
-                    break
+            waiting = await take_waiting(self._queue, self.max_batch)
             try:
                 await self._commit(waiting)
             finally:

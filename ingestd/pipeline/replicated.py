@@ -39,6 +39,7 @@ from typing import Any, Protocol
 from ingestd import metrics
 from ingestd.domain import Alert, AlertStatus, frozen_labels
 from ingestd.intake.errors import Overloaded
+from ingestd.pipeline.committer import take_waiting
 from ingestd.pipeline.processor import Processor
 from ingestd.pipeline.restore import restore
 from ingestd.pipeline.work import (
@@ -273,13 +274,7 @@ class ReplicatedCommitter:
 
     async def _append_loop(self) -> None:
         while True:
-            first = await self._queue.get()
-            waiting = [first]
-            while len(waiting) < self.max_batch:
-                try:
-                    waiting.append(self._queue.get_nowait())
-                except asyncio.QueueEmpty:
-                    break
+            waiting = await take_waiting(self._queue, self.max_batch)
             try:
                 live = [(w, f) for w, f in waiting if not f.cancelled()]
                 try:

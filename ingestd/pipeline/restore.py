@@ -44,18 +44,12 @@ async def restore(processor: Processor, store: Store) -> None:
             fingerprints={e.fingerprint for e in eps},
         ))
     processor.correlator.restore(views, all_eps)
-    load_changes = getattr(store, "list_changes", None)
-    if load_changes is not None:
-        window = processor.changes.window
-        processor.changes.load(await load_changes(None, processor.clock() - 4 * window, 100_000))
-    load_problems = getattr(store, "list_problems", None)
-    if load_problems is not None:
-        for p in await load_problems("open", 10_000):
-            processor.recurrence.open_problems[p.signature] = p
-    load_windows = getattr(store, "list_windows", None)
-    if load_windows is not None:
-        for doc in await load_windows():
-            processor.windows[doc["name"]] = window_from_doc(doc)
+    window = processor.changes.window
+    processor.changes.load(await store.list_changes(None, processor.clock() - 4 * window, 100_000))
+    for p in await store.list_problems("open", 10_000):
+        processor.recurrence.open_problems[p.signature] = p
+    for doc in await store.list_windows():
+        processor.windows[doc["name"]] = window_from_doc(doc)
     for r in records:
         sig = signature(r.root_ci, r.labels.get("alertname", ""))
         if sig:

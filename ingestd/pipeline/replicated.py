@@ -247,8 +247,7 @@ class ReplicatedCommitter:
         res = await self._awaited(action)
         if isinstance(action, ProblemAction) and res.error is None:
             # The answer names the problem; the caller wants the record, as the store has it.
-            get_problem = getattr(self.store, "get_problem", None)
-            res.incident = await get_problem(res.incident) if get_problem else None
+            res.incident = await self.store.get_problem(res.incident)
         return res
 
     async def _awaited(self, action: Awaited) -> Result:

@@ -54,7 +54,7 @@ from ingestd.store.records import (
 log = logging.getLogger("ingestd.store")
 
 MIGRATIONS = ["postgres_0001_initial.sql", "postgres_0002_context.sql",
-              "postgres_0003_maintenance.sql"]
+              "postgres_0003_maintenance.sql", "postgres_0004_episode_indexes.sql"]
 
 # The errors that mean "the database cannot do this now": refused, restarted,
 # connection lost, timed out. All become StoreError (intake answers 503).

@@ -49,7 +49,25 @@ from ingestd.store.records import (
 T = TypeVar("T")
 
 MIGRATIONS = ["sqlite_0001_initial.sql", "sqlite_0002_context.sql",
-              "sqlite_0003_maintenance.sql"]
+              "sqlite_0003_maintenance.sql", "sqlite_0004_episode_indexes.sql"]
+
+# New alerts land at random places in the b-trees keyed by fingerprint, so in a big
+# store each commit dirties about one page per new alert and index, and the WAL grows
+# fast. Checkpointing every 10,000 pages (~40 MiB of WAL) rather than SQLite's 1,000
+# copies a page that several commits changed back once, and pays a checkpoint's fsync
+# and bookkeeping a tenth as often: at 200,000 alerts, 27% fewer bytes written and ~18%
+# less CPU per new alert (at 20,000, little changes). The price: up to ~40 MiB more
+# disk for the WAL; checkpoint pauses (on the writer thread, so intake waits) ten times
+# rarer but longer (the slowest commit went from 95-125 ms to 85-150 ms on a VM disk);
+# more WAL to replay when a store is opened after a crash. The size limit hands back the disk a WAL grew beyond that
+# (while a long read held checkpoints back) when the WAL is next reset.
+WAL_AUTOCHECKPOINT_PAGES = 10_000
+WAL_SIZE_LIMIT_BYTES = 64 * 1024 * 1024
+# The writer's page cache: 16 MiB rather than 2 MiB keeps the upper levels of those
+# b-trees in memory, so a third as many pages are read back from the OS (~3 µs less
+# system CPU per new alert at 200,000 alerts). Larger bought nothing measurable, and
+# every MiB counts against the daemon's RSS.
+WRITER_CACHE_KIB = 16 * 1024
 
 
 def _wrap(e: Exception) -> StoreError:
@@ -110,6 +128,9 @@ class SqliteStore:
         w.execute("PRAGMA journal_mode=WAL")
         w.execute("PRAGMA synchronous=FULL")
         w.execute("PRAGMA busy_timeout=5000")
+        w.execute(f"PRAGMA wal_autocheckpoint={WAL_AUTOCHECKPOINT_PAGES}")
+        w.execute(f"PRAGMA journal_size_limit={WAL_SIZE_LIMIT_BYTES}")
+        w.execute(f"PRAGMA cache_size=-{WRITER_CACHE_KIB}")
         self._migrate(w)
         # One process owns an SQLite store: leases of a previous (crashed) run are void.
         w.execute("UPDATE outbox SET lease_owner = NULL, lease_until = NULL"

@@ -54,10 +54,10 @@ BUILD = Info("ingestd_build", "Version of ingestd.")
 def observe_commit(items: int, seconds: float, stats: Stats) -> None:
     COMMIT_BATCH.observe(items)
     COMMIT_LATENCY.observe(seconds)
-    DUPLICATES.inc(stats.repeats)
-    STALE.inc(stats.stale)
-    EPISODES.inc(stats.new)
-    UNMAPPED.inc(stats.unmapped)
+    for counter, n in ((DUPLICATES, stats.repeats), (STALE, stats.stale), (EPISODES, stats.new),
+                       (UNMAPPED, stats.unmapped)):
+        if n:  # (each update takes a lock: none for nothing)
+            counter.inc(n)
     for p in stats.opened or ():
         INCIDENTS_OPENED.labels(priority=p).inc()
     for p in stats.closed or ():

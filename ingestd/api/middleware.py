@@ -15,17 +15,17 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 @web.middleware
 async def authenticate(request: web.Request, handler: Handler) -> web.StreamResponse:
+    tokens = request.app[RUNTIME].tokens
+    if tokens is None:  # --auth none: every route is open to everyone
+        request[PRINCIPAL] = ANONYMOUS_ADMIN
+        return await handler(request)
     info = request.match_info.route.resource
     path = info.canonical if info is not None else request.path
     key = ("GET" if request.method == "HEAD" else request.method, path)  # HEAD runs GET's handler
     if key not in ROUTE_ROLES:  # 404/405 answered by aiohttp itself, or a sub-app's route
         return await handler(request)
     role = ROUTE_ROLES[key]
-    tokens = request.app[RUNTIME].tokens
     if role is None:
-        return await handler(request)
-    if tokens is None:
-        request[PRINCIPAL] = ANONYMOUS_ADMIN
         return await handler(request)
     header = request.headers.get("Authorization", "")
     scheme, _, presented = header.partition(" ")

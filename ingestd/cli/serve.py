@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import logging
 import signal
 import sys
@@ -43,6 +44,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"ingestd: {e}", file=sys.stderr)
         return 2
     setup_logging(settings.log_format, settings.log_level)
+    tune_gc()
     try:
         import uvloop
 
@@ -50,6 +52,23 @@ def run(args: argparse.Namespace) -> int:
     except ImportError:
         pass
     return asyncio.run(serve(settings))
+
+
+GC_THRESHOLDS = (10_000, 10, 10)
+"""A young collection every 10,000 new containers (Python's default: 700), so a full one is
+considered every million (default: 70,000)."""
+
+
+def tune_gc() -> None:
+    """Run the cycle collector less often than Python's default.
+
+    The pipeline's state (episodes, incidents, the CMDB) is a large heap of long-lived
+    objects, and a body's own objects are freed by reference counting once it is answered.
+    With the default thresholds a stream of new alerts, which grows that heap, had the
+    collector walk all of it every time it grew by a quarter: about a tenth of the server's
+    CPU. Cycles are still collected, only later.
+    """
+    gc.set_threshold(*GC_THRESHOLDS)
 
 
 async def serve(settings: Settings) -> int:

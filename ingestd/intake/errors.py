@@ -18,6 +18,10 @@ class IntakeError(ValueError):
         self.detail = detail
         self.path = path
 
+    def within(self, place: str) -> IntakeError:
+        """The same error, its path taken as relative to ``place`` (an alert in a body)."""
+        return type(self)(self.error, self.detail, f"{place}.{self.path}" if self.path else place)
+
     def as_json(self) -> dict[str, str]:
         return {"error": self.error, "detail": self.detail, "path": self.path}
 

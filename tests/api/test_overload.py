@@ -25,15 +25,17 @@ async def test_full_queue_answers_503_and_every_200_is_stored(tmp_path: Path) ->
 
             first = asyncio.create_task(post(0))  # taken by the writer, which now waits
             await _until(lambda: daemon.runtime.in_flight == 1 and daemon.committer.depth == 0)
-            queued = [asyncio.create_task(post(i)) for i in (1, 2)]
+            second = asyncio.create_task(post(1))  # processed meanwhile, written after the first
+            await _until(lambda: daemon.runtime.in_flight == 2 and daemon.committer.depth == 0)
+            queued = [asyncio.create_task(post(i)) for i in (2, 3)]
             await _until(lambda: daemon.committer.depth == 2)
-            refused = await post(3)
+            refused = await post(4)
             blocker.execute("ROLLBACK")  # the other writer is done
-            answers = [await first] + [await t for t in queued]
+            answers = [await first, await second] + [await t for t in queued]
         assert refused[0] == 503 and refused[1] is not None
-        assert [status for status, _ in answers] == [200, 200, 200]
+        assert [status for status, _ in answers] == [200, 200, 200, 200]
         stored = {a["alertname"] for i in await _incidents(url) for a in i["alerts"]}
-        assert stored == {"A0", "A1", "A2"}
+        assert stored == {"A0", "A1", "A2", "A3"}
     finally:
         blocker.close()
         await runner.cleanup()

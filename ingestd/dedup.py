@@ -40,7 +40,7 @@ class Known:
     seen: int = 1
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: one is made per received alert, and frozen inits are slow
 class Classified:
     alert: Alert
     outcome: Outcome

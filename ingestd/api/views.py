@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from ingestd.cmdb import Cmdb
+from ingestd.pipeline.book import SYSTEM
 from ingestd.store.codec import parse_ts, ts
 from ingestd.store.records import EpisodeRecord, IncidentRecord, TimelineRecord
 
@@ -42,9 +43,37 @@ def incident_detail(r: IncidentRecord, episodes: list[EpisodeRecord],
     doc["blast_radius"] = sorted(cmdb.blast_radius(r.root_ci)) if r.root_ci else []
     doc["paths"] = _paths(r, cmdb)
     doc["timeline"] = [
-        {"at": ts(t.at), "kind": t.kind, "actor": t.actor, "detail": t.detail} for t in timeline
+        {"at": ts(t.at), "kind": t.kind, "actor": t.actor, "detail": t.detail}
+        for t in with_alert_entries(timeline, episodes)
     ]
     return doc
+
+
+def with_alert_entries(timeline: list[TimelineRecord],
+                       episodes: list[EpisodeRecord]) -> list[TimelineRecord]:
+    """The incident's timeline in time order, with an "alert" entry for each of its alerts.
+
+    Alerts joining an incident are not stored as timeline rows (the episodes hold the
+    same facts, and a row per alert cost a write per alert): each becomes an entry at its
+    start, when it joined, as "firing" (an episode joins its incident when it fires; its
+    resolve shows in ``alerts``). Stored rows are kept in the order they were written
+    where their times agree; rows of kind "alert" that an older version stored give way
+    to these entries. At the same time the incident's "opened" comes first, then its
+    alerts, then what they caused (a reopen, a new root, a merge).
+    """
+    stored = [t for t in timeline if t.kind != "alert"]
+    alerts = [_alert_entry(e) for e in sorted(episodes, key=lambda e: (e.starts_at, e.key))]
+    return sorted(stored + alerts, key=_time_order)
+
+
+def _alert_entry(e: EpisodeRecord) -> TimelineRecord:
+    return TimelineRecord(e.incident_id, e.starts_at, "alert", SYSTEM, {
+        "episode": e.key, "fingerprint": e.fingerprint, "alertname": e.alertname, "ci": e.ci,
+        "status": "firing"})
+
+
+def _time_order(t: TimelineRecord) -> tuple[datetime, int]:
+    return t.at, 0 if t.kind == "opened" else 1 if t.kind == "alert" else 2
 
 
 def _paths(r: IncidentRecord, cmdb: Cmdb) -> dict[str, list[str]]:

@@ -9,6 +9,7 @@ from urllib.parse import quote, urlencode
 from aiohttp import web
 
 from ingestd.api.state import RUNTIME
+from ingestd.api.views import with_alert_entries
 from ingestd.console import charts
 from ingestd.console.clock import most_urgent_first, sla_clock
 from ingestd.console.graph import ci_picture, incident_picture, render_svg
@@ -92,7 +93,7 @@ async def incident(request: web.Request, visit: Visit) -> web.StreamResponse:
     if rec is None:
         return problem(request, visit, 404, "No such incident", f"There is no incident {incident_id!r}.")
     episodes = await rt.store.incident_episodes(incident_id)
-    timeline = await rt.store.incident_timeline(incident_id)
+    timeline = with_alert_entries(await rt.store.incident_timeline(incident_id), episodes)
     states = _states(episodes)
     picture = incident_picture(rt.cmdb.graph, rec.cis, rec.root_ci, rec.root_inferred, states)
     svg = render_svg(picture, f"Dependency graph around incident {rec.title or rec.id}", ci_link)

@@ -63,6 +63,7 @@ class _Ep:
     fingerprint: str
     ci: str | None  # the CI used for correlation (a blamed dependency, or the mapped CI)
     role: Role
+    strength: int  # role.strength, asked for on every placement
     local: bool
     starts_at: datetime
     ends_at: datetime | None
@@ -95,6 +96,8 @@ class _Inc:
 
 
 _EDGE_CACHE = 50_000  # CIs whose dependency kinds are remembered
+
+_CAUSE, _SYMPTOM, _SLOW = Role.CAUSE.strength, Role.SYMPTOM.strength, Role.SLOW.strength
 
 
 def _counter_ids(prefix: str = "inc-") -> IdFactory:
@@ -167,8 +170,8 @@ class TopologyCorrelator:
         ci = episode.ci if episode.ci in self._cmdb else None
         role = meaning.role
         blamed = self._blamed(ci, meaning.blames) if ci and meaning.blames else None
-        ep = _Ep(episode.key, episode.fingerprint, blamed or ci, role, meaning.local,
-                 episode.starts_at, None, "", ci, meaning.onset(episode.starts_at))
+        ep = _Ep(episode.key, episode.fingerprint, blamed or ci, role, role.strength,
+                 meaning.local, episode.starts_at, None, "", ci, meaning.onset(episode.starts_at))
         if ep.ci is None or role is Role.STANDALONE:
             self._place_isolated(ep, out)
         else:
@@ -185,9 +188,9 @@ class TopologyCorrelator:
         ep.ends_at = episode.ends_at
         inc = self._incs[self._resolve_id(ep.incident)]
         inc.firing -= 1
-        if ep.ci is not None and not inc.isolated and ep.role.strength >= Role.SLOW.strength:
+        if ep.ci is not None and not inc.isolated and ep.strength >= _SLOW:
             inc.ci_firing[ep.ci] -= 1
-            if ep.role.strength >= Role.CAUSE.strength:
+            if ep.strength >= _CAUSE:
                 inc.causes[ep.ci] -= 1
             self._alerting[ep.ci] -= 1
             if self._alerting[ep.ci] <= 0:
@@ -234,8 +237,8 @@ class TopologyCorrelator:
                 blamed = (self._blamed(mapped, meaning.blames)
                           if mapped and meaning.blames else None)
                 ci = blamed or mapped
-                ep = _Ep(e.key, e.fingerprint, ci, role, meaning.local, e.starts_at, e.ends_at,
-                         view.id, mapped, meaning.onset(e.starts_at))
+                ep = _Ep(e.key, e.fingerprint, ci, role, role.strength, meaning.local,
+                         e.starts_at, e.ends_at, view.id, mapped, meaning.onset(e.starts_at))
                 if not isolated:
                     inc.onset = min(inc.onset or ep.began, ep.began)
                 self._eps[e.key] = ep
@@ -282,17 +285,25 @@ class TopologyCorrelator:
             return
         assert ep.ci is not None
         t = ep.starts_at
-        strength = ep.role.strength
-        explained: list[tuple[int, _Inc]] = []
+        strength = ep.strength
+        explained: list[tuple[int, _Inc]] = []  # all at the nearest distance that explains
         stale: list[_Inc] = []  # explained only because the same CI is still failing
-        ups = {ep.ci: (0, Role.CAUSE.strength)} if ep.local else self._upstream(ep.ci)
+        ups = {ep.ci: (0, _CAUSE)} if ep.local else self._upstream(ep.ci)
         # _open_at, _linkable, _causes, _too_old and _ci_active, inlined: this loop is the
-        # hot path of an alert storm
+        # hot path of an alert storm. The time tests compare an incident's onset with bounds
+        # around the episode's, computed once here rather than once per incident.
         s = self.settings
-        slack, window, max_age = s.slack, s.window, s.max_age
         began = ep.began
+        fresh_from, fresh_to = began - s.window, began + s.slack  # _linkable
+        cause_from, cause_to = began - s.slack, began + s.window  # _causes
+        opened_after = t - s.max_age  # an incident opened before this is too old
         ci_incs, incs = self._ci_incs, self._incs
         for x, (dist, carry) in ups.items():
+            if explained and dist > explained[0][0]:
+                # ups comes nearest first, and only the nearest explanations are kept:
+                # nothing further on can change the outcome (linked and stale matter only
+                # when nothing explains the episode)
+                break
             iids = ci_incs.get(x)
             if not iids:
                 continue
@@ -301,30 +312,30 @@ class TopologyCorrelator:
                 v = inc.view
                 ra = v.resolved_at
                 onset = inc.onset
-                if (ra is None or t <= ra) and onset is not None:
-                    fresh = onset - slack <= began <= onset + window
-                    causes = not fresh and onset - window <= began <= onset + slack
-                    open_at = True
+                open_at = ra is None or t <= ra
+                if open_at and onset is not None:
+                    fresh = fresh_from <= onset <= fresh_to
+                    causes = not fresh and cause_from <= onset <= cause_to
                 else:
                     fresh = causes = False
-                    open_at = ra is None or t <= ra
                 if dist == 0:
                     # the same CI: close to the fault's onset either way, or while it is failing
                     if not (fresh or causes):
-                        if inc.causes.get(x, 0) > 0 and open_at:
+                        if open_at and inc.causes.get(x, 0) > 0:
                             stale.append(inc)
                         continue
                 elif not fresh or not (inc.ci_firing.get(x, 0) > 0
                                        or self._ci_active(inc, x, t)):
                     continue
-                if t - v.opened_at > max_age:
+                if v.opened_at < opened_after:
                     linked = linked or inc.id
                     continue
                 root = v.root_ci
                 if root is None or (root != x and not (inc.ci_firing.get(root, 0) > 0
                                                        or self._ci_active(inc, root, t))):
                     continue  # the cause has recovered: it explains nothing new
-                if x == root and dist == 0 or min(inc.root_strength, carry) >= strength:
+                if (x == root and dist == 0
+                        or inc.root_strength >= strength and carry >= strength):
                     explained.append((dist, inc))
         deeper: list[_Inc] = []
         carries: dict[str, int] = {}
@@ -348,14 +359,11 @@ class TopologyCorrelator:
             explained = [(0, i) for i in stale if not self._too_old(i, t)]
             linked = linked or next((i.id for i in stale if self._too_old(i, t)), None)
         if len(explained) > 1:
-            # nearest in the graph, the strongest cause, one that began before the episode,
-            # then the larger fault (the first of equals, as a stable sort would put it)
-            nearest = min(d for d, _ in explained)
-            explained = [p for p in explained if p[0] == nearest]
-            if len(explained) > 1:
-                explained = [min(explained, key=lambda p: (
-                    -p[1].root_strength, self._after(p[1], ep), -len(p[1].view.episodes),
-                    p[1].view.opened_at))]
+            # all nearest in the graph: the strongest cause, one that began before the
+            # episode, then the larger fault (the first of equals, as a stable sort would put it)
+            explained = [min(explained, key=lambda p: (
+                -p[1].root_strength, self._after(p[1], ep), -len(p[1].view.episodes),
+                p[1].view.opened_at))]
         if deeper and ep.role is not Role.LINK:
             group = _unique([i for _, i in explained[:1]] + deeper)
             host = min(group, key=lambda i: i.view.opened_at) if not explained else group[0]
@@ -388,7 +396,7 @@ class TopologyCorrelator:
                 continue
             self._warned[ep.ci].discard(iid)
             inc.isolated = False
-            inc.root_strength = ep.role.strength
+            inc.root_strength = ep.strength
             self._ci_incs.setdefault(ep.ci, set()).add(inc.id)
             self._register_root(inc)
             self._attach(inc, ep, out)
@@ -431,7 +439,7 @@ class TopologyCorrelator:
             return False
         group.sort(key=lambda i: i.view.opened_at)
         host = group[0]
-        strength = min([ep.role.strength] + [i.root_strength for i in group])
+        strength = min([ep.strength] + [i.root_strength for i in group])
         for other in group[1:]:
             self._merge(host, other, t, f"{host.view.root_ci} and {other.view.root_ci} "
                         f"both depend on {u}, which raised no alert", out)
@@ -448,7 +456,7 @@ class TopologyCorrelator:
         t = ep.starts_at
         view = IncidentView(id=self._new_id(t), opened_at=t, last_activity=t,
                             root_ci=root, root_inferred=inferred)
-        inc = _Inc(view, isolated, root_strength=ep.role.strength)
+        inc = _Inc(view, isolated, root_strength=ep.strength)
         self._incs[view.id] = inc
         out.append(IncidentOpened(view.id, t, ep.key, root, inferred, linked))
         if root is not None:
@@ -471,39 +479,45 @@ class TopologyCorrelator:
         self._add(inc, ep)
         root = inc.view.root_ci
         if ep.ci is not None and ep.ci == root and not inc.isolated:
-            if (inc.view.root_inferred and ep.role.strength >= Role.SLOW.strength
+            if (inc.view.root_inferred and ep.strength >= _SLOW
                     and ep.ci == ep.mapped):
                 inc.view.root_inferred = False
                 out.append(RootChanged(inc.id, ep.starts_at, root, root, False,
                                        f"{root} now raises an alert itself"))
-            inc.root_strength = max(inc.root_strength, ep.role.strength)
+            inc.root_strength = max(inc.root_strength, ep.strength)
 
     def _add(self, inc: _Inc, ep: _Ep) -> None:
         v = inc.view
+        key, fp, ci, starts_at = ep.key, ep.fingerprint, ep.ci, ep.starts_at
         ep.incident = v.id
-        self._eps[ep.key] = ep
-        v.episodes.add(ep.key)
-        v.fingerprints.add(ep.fingerprint)
-        self._fp_last[ep.fingerprint] = v.id
-        last = self._fp_ep.get(ep.fingerprint)
-        if last is None or last.starts_at <= ep.starts_at:
-            self._fp_ep[ep.fingerprint] = ep
+        self._eps[key] = ep
+        v.episodes.add(key)
+        v.fingerprints.add(fp)
+        self._fp_last[fp] = v.id
+        last = self._fp_ep.get(fp)
+        if last is None or last.starts_at <= starts_at:
+            self._fp_ep[fp] = ep
         inc.firing += 1
-        self._touch(inc, ep.starts_at)
-        if ep.ci is not None:
-            v.cis.add(ep.ci)
-            if not inc.isolated:
-                inc.onset = min(inc.onset or ep.began, ep.began)
-            if not inc.isolated and ep.role.strength >= Role.SLOW.strength:
-                inc.ci_firing[ep.ci] += 1
-                if ep.role.strength >= Role.CAUSE.strength and ep.ends_at is None:
-                    inc.causes[ep.ci] += 1
-                if ep.ci not in self._alerting:
-                    self._paths_changed()
-                self._alerting[ep.ci] += 1
-                since = inc.ci_since.get(ep.ci)
-                inc.ci_since[ep.ci] = max(since, ep.starts_at) if since else ep.starts_at
-                self._ci_incs.setdefault(ep.ci, set()).add(v.id)
+        if starts_at > v.last_activity:  # _touch
+            v.last_activity = starts_at
+        if ci is None:
+            return
+        v.cis.add(ci)
+        if inc.isolated:
+            return
+        began = ep.began
+        if inc.onset is None or began < inc.onset:
+            inc.onset = began
+        if ep.strength >= _SLOW:
+            inc.ci_firing[ci] += 1
+            if ep.strength >= _CAUSE and ep.ends_at is None:
+                inc.causes[ci] += 1
+            if ci not in self._alerting:
+                self._paths_changed()
+            self._alerting[ci] += 1
+            since = inc.ci_since.get(ci)
+            inc.ci_since[ci] = max(since, starts_at) if since else starts_at
+            self._ci_incs.setdefault(ci, set()).add(v.id)
 
     def _merge(self, host: _Inc, other: _Inc, at: datetime, reason: str,
                out: list[Change]) -> None:
@@ -631,7 +645,8 @@ class TopologyCorrelator:
         self._below_cache.clear()
 
     def _upstream(self, start: str) -> dict[str, tuple[int, int]]:
-        """What ``start`` depends on along paths a fault can travel: CI -> (distance, carry).
+        """What ``start`` depends on along paths a fault can travel: CI -> (distance, carry),
+        nearest first (``start`` itself at distance 0).
 
         ``carry`` is the strongest fault signal the path passes on: a failure,
         or only a degradation (symptom strength) where the path runs through a

@@ -2,6 +2,10 @@
 
 It applies the correlator's :data:`~ingestd.correlate.Change` records to
 incident rows, writes the timeline, and notes what the batch must persist.
+
+An alert joining an incident is not written to the timeline: its episode row holds
+the same facts, and the API shows it as an "alert" entry
+(:func:`ingestd.api.views.with_alert_entries`).
 """
 
 from __future__ import annotations
@@ -27,10 +31,11 @@ SYSTEM = "ingestd"
 SEVERITY_ORDER = ("critical", "page", "error", "high", "warning", "info", "none")
 """Most severe first; a severity not listed ranks after these."""
 
+_RANK = {s: i for i, s in enumerate(SEVERITY_ORDER)}
+
 
 def severity_rank(severity: str) -> int:
-    s = severity.lower()
-    return SEVERITY_ORDER.index(s) if s in SEVERITY_ORDER else len(SEVERITY_ORDER)
+    return _RANK.get(severity.lower(), len(SEVERITY_ORDER))
 
 
 @dataclass(slots=True)
@@ -39,6 +44,8 @@ class Summary:
 
     last_activity: datetime | None = None
     severity: str = ""
+    severity_rank: int = len(SEVERITY_ORDER)
+    """``severity_rank(severity)``, kept so that each episode ranks only its own."""
     first: str | None = None
     """Key of the earliest episode."""
     first_on: dict[str, str] = field(default_factory=dict)
@@ -47,8 +54,9 @@ class Summary:
     def add(self, ep: Episode, episodes: dict[str, Episode]) -> None:
         if self.last_activity is None or ep.starts_at > self.last_activity:
             self.last_activity = ep.starts_at
-        if not self.severity or severity_rank(ep.severity) < severity_rank(self.severity):
-            self.severity = ep.severity
+        rank = severity_rank(ep.severity)
+        if not self.severity or rank < self.severity_rank:
+            self.severity, self.severity_rank = ep.severity, rank
         if self.first is None or _earlier(ep, episodes.get(self.first)):
             self.first = ep.key
         if ep.ci and (ep.ci not in self.first_on
@@ -61,7 +69,12 @@ class Summary:
 
 
 def _earlier(ep: Episode, other: Episode | None) -> bool:
-    return other is None or (ep.starts_at, ep.key) < (other.starts_at, other.key)
+    """``(ep.starts_at, ep.key) < (other.starts_at, other.key)``, without building tuples."""
+    if other is None:
+        return True
+    if ep.starts_at != other.starts_at:
+        return ep.starts_at < other.starts_at
+    return ep.key < other.key
 
 
 class IncidentBook:
@@ -93,8 +106,13 @@ class IncidentBook:
         for key in self.members.pop(incident_id, set()):
             self.episodes.pop(key, None)
 
-    def episode_resolved(self, ep: Episode) -> None:
+    def episode_resolved(self, ep: Episode, incident: str | None) -> None:
+        """``ep`` ended; ``incident`` is the one correlation has it in, if it still knows it."""
         self.episodes[ep.key] = ep
+        if incident is not None and ep.key in self.members.get(incident, ()):
+            # an episode is a member of one incident, and firing in that one only
+            self.firing.get(incident, set()).discard(ep.key)
+            return
         for keys in self.firing.values():
             keys.discard(ep.key)
 
@@ -124,12 +142,10 @@ class IncidentBook:
                 self._note(batch, ch.incident, ch.at, "opened", episode=ch.episode,
                            root_ci=ch.root_ci, root_inferred=ch.root_inferred,
                            **({"linked_to": ch.linked_to} if ch.linked_to else {}))
-                self._note(batch, ch.incident, ch.at, "alert", **self._alert_detail(ch.episode))
                 return {ch.incident}
             case EpisodeAttached():
                 self._attach(ch.incident, ch.episode)
                 rec = self.records[ch.incident]
-                self._note(batch, ch.incident, ch.at, "alert", **self._alert_detail(ch.episode))
                 if not rec.status.is_active:
                     self._reopen(rec, batch, ch.at, now, f"new alert {ch.episode}")
                 return {ch.incident}
@@ -169,7 +185,6 @@ class IncidentBook:
             case IncidentReopened():
                 rec = self.records[ch.incident]
                 self._attach(ch.incident, ch.episode)
-                self._note(batch, ch.incident, ch.at, "alert", **self._alert_detail(ch.episode))
                 self._reopen(rec, batch, ch.at, now, f"alert {ch.episode} fired again")
                 return {ch.incident}
         raise TypeError(f"unknown change {ch!r}")
@@ -179,7 +194,10 @@ class IncidentBook:
         ep = self.episodes.get(key)
         if ep is None:
             return
-        self.summaries.setdefault(incident, Summary()).add(ep, self.episodes)
+        summary = self.summaries.get(incident)
+        if summary is None:  # not setdefault: a Summary is costly to make for nothing
+            summary = self.summaries[incident] = Summary()
+        summary.add(ep, self.episodes)
         if ep.ends_at is None:
             self.firing.setdefault(incident, set()).add(key)
 
@@ -190,10 +208,3 @@ class IncidentBook:
         rec.acknowledged_at = None
         rec.acknowledged_by = None
         self._note(batch, rec.id, at, "reopened", reason=why)
-
-    def _alert_detail(self, key: str) -> dict[str, object]:
-        ep = self.episodes.get(key)
-        if ep is None:
-            return {"episode": key}
-        return {"episode": key, "fingerprint": ep.fingerprint, "alertname": ep.alertname,
-                "ci": ep.ci, "status": "resolved" if ep.ends_at else "firing"}

@@ -49,6 +49,9 @@ from ingestd.store.records import (
 SEEN_FLUSH = timedelta(seconds=5)
 """How long a re-send's seen-count and last-seen time may wait to be written."""
 
+_ALREADY_KNOWN = (Outcome.REPEAT, Outcome.STALE)
+_FIRING, _RESOLVED = AlertStatus.FIRING.value, AlertStatus.RESOLVED.value
+
 
 @dataclass(slots=True)
 class Stats:
@@ -174,7 +177,7 @@ class Processor:
         stats.received += 1
         c = self.tracker.classify(alert)
         fp = alert.fingerprint
-        if c.outcome in (Outcome.REPEAT, Outcome.STALE):
+        if c.outcome in _ALREADY_KNOWN:
             res.repeats += 1
             stats.repeats += c.outcome is Outcome.REPEAT
             stats.stale += c.outcome is Outcome.STALE
@@ -218,8 +221,8 @@ class Processor:
             return set()
         ended = Episode(ep.key, ep.fingerprint, ep.alertname, ep.ci, ep.severity, ep.labels,
                         ep.starts_at, ends_at)
-        self.book.episode_resolved(ended)
         inc = self.correlator.incident_of(key)
+        self.book.episode_resolved(ended, inc)
         touched = {inc} if inc else set()
         return touched | self.book.apply(self.correlator.resolved(ended), batch, now)
 
@@ -228,7 +231,7 @@ class Processor:
         return AlertRecord(
             fingerprint=alert.fingerprint, source=alert.source, labels=dict(alert.labels),
             annotations=dict(alert.annotations),
-            status=AlertStatus.RESOLVED.value if c.ends_at else AlertStatus.FIRING.value,
+            status=_RESOLVED if c.ends_at else _FIRING,
             starts_at=c.starts_at, ends_at=c.ends_at, episode=c.key, last_seen=now,
             generator_url=alert.generator_url,
         )

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 
+from ingestd.api.views import with_alert_entries
+from ingestd.store.records import EpisodeRecord, TimelineRecord
 from tests.api.conftest import Running
 from tests.conftest import FIXTURES
 
@@ -33,7 +36,34 @@ async def test_posted_alert_becomes_an_incident_with_ci_team_and_timeline(runnin
     async with running.http.get(f"{running.url}/api/v1/incidents/{inc['id']}") as r:
         detail = await r.json()
     assert [t["kind"] for t in detail["timeline"]][:2] == ["opened", "alert"]
+    (shown,) = [t for t in detail["timeline"] if t["kind"] == "alert"]
+    assert shown["at"] == "2026-01-05T08:00:00.000000Z" and shown["actor"] == "ingestd"
+    assert shown["detail"] == {"episode": shown["detail"]["episode"],
+                               "fingerprint": inc["alerts"][0]["fingerprint"],
+                               "alertname": "NodeDown", "ci": "node-3", "status": "firing"}
     assert "webshop" in detail["blast_radius"]
+
+
+async def test_timeline_shows_every_alert_of_the_incident_in_time_order(
+        running: Running) -> None:
+    await running.post_body(body([am_alert("NodeDown", "node-3:9100")]))
+    # a late alert that started before the incident opened; then both resolve
+    await running.post_body(body([am_alert("NodeHighLoad", "node-3:9100",
+                                           starts="2026-01-05T07:59:30Z")]))
+    await running.post_body(body([
+        am_alert("NodeDown", "node-3:9100", status="resolved", ends="2026-01-05T08:03:00Z"),
+        am_alert("NodeHighLoad", "node-3:9100", starts="2026-01-05T07:59:30Z",
+                 status="resolved", ends="2026-01-05T08:02:00Z")]))
+    (inc,) = await running.incidents(status="open,acknowledged,resolved")
+    async with running.http.get(f"{running.url}/api/v1/incidents/{inc['id']}") as r:
+        detail = await r.json()
+    alerts = [t for t in detail["timeline"] if t["kind"] == "alert"]
+    assert [(t["at"], t["detail"]["alertname"], t["detail"]["status"]) for t in alerts] == [
+        ("2026-01-05T07:59:30.000000Z", "NodeHighLoad", "firing"),
+        ("2026-01-05T08:00:00.000000Z", "NodeDown", "firing")]
+    kinds = [t["kind"] for t in detail["timeline"]]
+    assert kinds[:3] == ["alert", "opened", "alert"] and kinds.count("alert") == 2
+    assert "resolved" in kinds
 
 
 async def test_filters_by_status_team_ci_and_priority(running: Running) -> None:
@@ -129,3 +159,23 @@ async def test_openapi_lists_every_api_route(running: Running) -> None:
     for method, path in ROUTE_ROLES:
         if path.startswith("/api/"):
             assert method.lower() in doc["paths"][path], (method, path)
+
+
+def test_alert_entries_join_the_stored_timeline_in_time_order() -> None:
+    def at(minute: int) -> datetime:
+        return datetime(2026, 1, 5, 8, minute, tzinfo=UTC)
+
+    def episode(key: str, minute: int) -> EpisodeRecord:
+        return EpisodeRecord(key, f"fp-{key}", "inc-1", at(minute), None, "node-3", "NodeDown",
+                             "critical", {})
+
+    stored = [TimelineRecord("inc-1", at(0), "opened", "ingestd", {}),
+              TimelineRecord("inc-1", at(0), "alert", "ingestd", {"episode": "old-row"}),
+              TimelineRecord("inc-1", at(9), "notified", "ingestd", {}),  # on the wall clock
+              TimelineRecord("inc-1", at(5), "resolved", "ingestd", {}),  # written after it
+              TimelineRecord("inc-1", at(6), "reopened", "ingestd", {}),
+              TimelineRecord("inc-1", at(6), "notified", "ingestd", {})]
+    shown = with_alert_entries(stored, [episode("b", 6), episode("a", 0), episode("c", 12)])
+    assert [(t.kind, t.at.minute, t.detail.get("episode")) for t in shown] == [
+        ("opened", 0, None), ("alert", 0, "a"), ("resolved", 5, None), ("alert", 6, "b"),
+        ("reopened", 6, None), ("notified", 6, None), ("notified", 9, None), ("alert", 12, "c")]

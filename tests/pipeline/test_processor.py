@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from ingestd.api.views import with_alert_entries
 from ingestd.cmdb import parse_cmdb
 from ingestd.correlate.per_ci import PerCiCorrelator
 from ingestd.domain import Alert, AlertStatus, IncidentStatus, frozen_labels
@@ -62,7 +63,10 @@ def test_new_alert_opens_incident_on_its_ci_with_team_and_priority(proc: Process
     assert inc.root_ci == "node-1" and inc.team == "infra" and inc.status is IncidentStatus.OPEN
     assert inc.priority.value == "P1"  # critical severity, medium CI
     assert [e.incident_id for e in batch.episodes.values()] == [inc.id]
-    assert [t.kind for t in batch.timeline] == ["opened", "alert"]
+    # the alert's joining is shown from its episode row, not stored as a timeline row
+    assert [t.kind for t in batch.timeline] == ["opened"]
+    shown = with_alert_entries(batch.timeline, list(batch.episodes.values()))
+    assert [t.kind for t in shown] == ["opened", "alert"]
 
 
 def test_resend_changes_nothing_but_the_seen_count(proc: Processor) -> None:

@@ -13,6 +13,7 @@ peak (what loading it needed), both for the whole process.
 from __future__ import annotations
 
 import argparse
+import gc
 import random
 import resource
 import tempfile
@@ -96,6 +97,11 @@ def main(argv: list[str] | None = None) -> int:
         cmdb = load_cmdb(path)
         load_s, load_cpu = time.perf_counter() - t, time.process_time() - cpu
     rss_loaded, peak_loaded = rss_mb(), peak_rss_mb()
+    # The collections that first follow a load walk every object of the new
+    # CMDB once (the loader holds the collector meanwhile): done here, untimed,
+    # so that cost lands in neither the mapping nor the correlation figure,
+    # whichever of them happens to keep the first objects alive.
+    gc.collect()
     alerts = storm(args.alerts, args.cis)
     t = time.perf_counter()
     mapped = [cmdb.map_labels(frozen_labels(a)).ci for a in alerts]

@@ -15,7 +15,7 @@ from typing import Any
 
 import networkx as nx
 
-from ingestd.cmdb.index import SelectorIndex
+from ingestd.cmdb.index import Entry, SelectorIndex
 from ingestd.cmdb.selectors import Matcher, Selector
 from ingestd.domain import Criticality, Labels
 
@@ -36,12 +36,41 @@ class CI:
     """Line of the CI in its file (1-based; 0 when built in code)."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
 class Mapping_:
-    """Where an alert landed in the CMDB and why."""
+    """Where an alert landed in the CMDB and why.
+
+    A selector's reason is written out only when asked for: the pipeline
+    maps every new alert and wants the CI alone.
+    """
 
     ci: str | None
-    reason: str
+    why: str | Entry  # the reason, or the entry of the selector that matched
+
+    @property
+    def reason(self) -> str:
+        why = self.why
+        if isinstance(why, str):
+            return why
+        return f"selector {why.number + 1} of {why.ci} matches: {why.selector}"
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Mapping_):
+            return NotImplemented
+        return self.ci == other.ci and self.reason == other.reason
+
+    def __hash__(self) -> int:
+        return hash((self.ci, self.reason))
+
+    def __repr__(self) -> str:
+        return f"Mapping_(ci={self.ci!r}, reason={self.reason!r})"
+
+
+_NO_MATCH = Mapping_(None, "no CI has a matching selector")
+_UNKNOWN = Mapping_(None, "not worked out yet")  # (a sentinel of the memo's type)
+# How many label-value tuples a CMDB remembers the mapping of (about 200
+# bytes each); alerts from one target share a tuple.
+_MAPPING_MEMO = 8192
 
 
 class Cmdb:
@@ -80,6 +109,11 @@ class Cmdb:
             for order, ci in enumerate(known.values())
             for n, sel in enumerate(ci.match)
         )
+        # Where alerts map to: new alerts have new label sets, but the labels
+        # selectors look at (instance, job...) repeat, so the answer is kept
+        # per tuple of their values.
+        self._selector_labels = self._index.label_names
+        self._mappings: dict[tuple[str | None, ...], Mapping_ | None] = {}
         # answers about one CI, asked again for every incident rooted there
         self._services_of = lru_cache(maxsize=4096)(self._services)
         self._teams_of = lru_cache(maxsize=4096)(self._teams)
@@ -103,12 +137,20 @@ class Cmdb:
         ci_label = labels.get("ci")
         if ci_label and ci_label in self.cis:
             return Mapping_(ci_label, f'label ci="{ci_label}" names the CI')
-        hit = self._index.first_match(labels)
-        if hit is None:
-            if ci_label:
-                return Mapping_(None, f'label ci="{ci_label}" names no CI and no selector matches')
-            return Mapping_(None, "no CI has a matching selector")
-        return Mapping_(hit.ci, f"selector {hit.number + 1} of {hit.ci} matches: {hit.selector}")
+        # selectors look at no other labels: their values alone decide the answer
+        key = tuple(map(labels.get, self._selector_labels))
+        found = self._mappings.get(key, _UNKNOWN)
+        if found is _UNKNOWN:
+            hit = self._index.first_match(labels)
+            found = None if hit is None else Mapping_(hit.ci, hit)
+            if len(self._mappings) >= _MAPPING_MEMO:
+                self._mappings.clear()  # a simple bound: what is still hot comes back at once
+            self._mappings[key] = found
+        if found is not None:
+            return found
+        if ci_label:
+            return Mapping_(None, f'label ci="{ci_label}" names no CI and no selector matches')
+        return _NO_MATCH
 
     def map_labels_by_scan(self, labels: Labels) -> Mapping_:
         """The same answer as :meth:`map_labels`, by scanning every CI (for tests)."""
@@ -178,7 +220,12 @@ class Cmdb:
 
     def cyclic_components(self) -> list[set[str]]:
         """Groups of two or more CIs that depend on one another, in file order."""
-        comps = [comp for comp in _strongly_connected(self._deps) if len(comp) > 1]
+        left = _not_peeled(self._deps, self._rdeps)
+        if not left:
+            return []  # no cycle: the usual case, found without Tarjan's bookkeeping
+        sub = {c: tuple(d for d in deps if d in left)
+               for c, deps in self._deps.items() if c in left}
+        comps = [comp for comp in _strongly_connected(sub) if len(comp) > 1]
         if len(comps) > 1:
             order = {c: i for i, c in enumerate(self.cis)}
             comps.sort(key=lambda comp: min(order[c] for c in comp))
@@ -234,6 +281,26 @@ def _graph(deps: Mapping[str, tuple[str, ...]], rdeps: Mapping[str, list[str]]) 
     g._succ.update({c: dict.fromkeys(ds, _NO_ATTRIBUTES) for c, ds in deps.items()})
     g._pred.update({c: dict.fromkeys(rdeps.get(c, ()), _NO_ATTRIBUTES) for c in deps})
     return g
+
+
+def _not_peeled(deps: Mapping[str, tuple[str, ...]],
+                rdeps: Mapping[str, list[str]]) -> set[str]:
+    """The CIs left after peeling, again and again, those with no dependency left.
+
+    What is left is every CI on a dependency cycle and every CI that needs
+    one; nothing is left when there is no cycle.
+    """
+    waiting = {c: len(ds) for c, ds in deps.items() if ds}  # dependencies not peeled yet
+    ready = [c for c, ds in deps.items() if not ds]
+    while ready:
+        for x in rdeps.get(ready.pop(), ()):
+            n = waiting[x] - 1
+            if n:
+                waiting[x] = n
+            else:
+                del waiting[x]
+                ready.append(x)
+    return set(waiting)
 
 
 def _strongly_connected(adj: Mapping[str, tuple[str, ...]]) -> Iterator[set[str]]:

@@ -87,3 +87,29 @@ def test_index_gives_the_same_answer_as_a_scan(cis: list[list[Selector]],
     for labels in alerts:
         fl = frozen_labels(labels)
         assert cmdb.map_labels(fl) == cmdb.map_labels_by_scan(fl)
+
+
+def test_mapping_looks_only_at_the_labels_selectors_use() -> None:
+    cmdb = parse_cmdb(TEXT)
+    first = cmdb.map_labels(frozen_labels({"instance": "node-1:9100", "alertname": "A"}))
+    again = cmdb.map_labels(frozen_labels({"instance": "node-1:9100", "alertname": "B",
+                                           "severity": "page"}))
+    assert first is again and first.ci == "node-1"  # remembered, not worked out again
+    assert cmdb.map_labels(frozen_labels({"instance": "node-1:9100", "job": "blackbox"})).ci \
+        == "node-1"
+    assert cmdb.map_labels(frozen_labels({"ci": "nope", "instance": "x"})).reason == \
+        'label ci="nope" names no CI and no selector matches'
+
+
+def test_remembered_mappings_are_bounded_and_belong_to_one_cmdb() -> None:
+    from ingestd.cmdb import model
+
+    cmdb = parse_cmdb(TEXT)
+    for i in range(model._MAPPING_MEMO + 50):
+        cmdb.map_labels(frozen_labels({"instance": f"host-{i}"}))
+    assert 0 < len(cmdb._mappings) <= model._MAPPING_MEMO
+    labels = frozen_labels({"instance": "node-1:9100"})
+    assert cmdb.map_labels(labels).ci == "node-1"
+    reloaded = parse_cmdb(TEXT.replace("node-1:9100", "node-1:9200"))
+    assert reloaded.map_labels(labels).ci is None
+    assert cmdb.map_labels(labels).ci == "node-1"

@@ -146,7 +146,7 @@ class Processor:
                 key, ep.fingerprint, inc, ep.starts_at, ep.ends_at, ep.ci, ep.alertname,
                 ep.severity, dict(ep.labels),
             )
-        for inc in touched:
+        for inc in sorted(touched):  # in a fixed order: problem ids and notices follow it
             rec = self.book.records.get(inc)
             if rec is None:  # merged away
                 continue

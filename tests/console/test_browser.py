@@ -81,12 +81,15 @@ def png_pixels(data: bytes) -> tuple[int, int, list[bytes]]:
 
 
 def test_on_call_flow_in_chromium(browser, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
     server = ConsoleServer(tmp_path, poll_seconds=0.5).start()
     d = browser
-    wait = WebDriverWait(d, 20)
+    # A form post replaces the page: an element found just before the new page arrives is
+    # stale by the time it is read, and is simply looked up again on the next poll.
+    wait = WebDriverWait(d, 20, ignored_exceptions=(StaleElementReferenceException,))
     try:
         # Log in: the console sends a stranger to the login form first.
         d.get(server.url + "/")

@@ -11,11 +11,10 @@ with a matching selector" is preserved.
 
 from __future__ import annotations
 
-from bisect import insort
 from collections.abc import Iterable
 from typing import NamedTuple
 
-from ingestd.cmdb.selectors import Selector
+from ingestd.cmdb.selectors import Matcher, Selector
 from ingestd.domain import Labels
 
 
@@ -26,64 +25,32 @@ class Entry(NamedTuple):
     selector: Selector
 
 
-Pair = tuple[str, str]
-
-
-def _place(e: Entry) -> tuple[int, int]:
-    return e.order, e.number
-
-
 class SelectorIndex:
     def __init__(self, entries: Iterable[tuple[int, str, int, Selector]]) -> None:
         """``entries``: (CI position, CI id, selector position, selector), in file order."""
-        self._by_pair: dict[Pair, list[Entry]] = {}
+        make = tuple.__new__  # skips the NamedTuple constructor: one call per selector
+        items = [(make(Entry, e), _equalities(e[3])) for e in entries]
+        counts: dict[tuple[str, str], int] = {}
+        for _, eqs in items:
+            for m in eqs:
+                pair = (m.name, m.value)
+                counts[pair] = counts.get(pair, 0) + 1
+        self._by_pair: dict[tuple[str, str], list[Entry]] = {}
         self._always: list[Entry] = []
         by_pair = self._by_pair
-        names: set[str] = set()
-        # Most selectors hold one equality: they are filed under it at once,
-        # in file order. The others wait until every pair is counted.
-        several: list[tuple[Entry, list[Pair]]] = []
-        make = tuple.__new__  # skips the NamedTuple constructor: one call per selector
-        for e in entries:
-            ms = e[3].matchers
-            if len(ms) == 1:
-                m = ms[0]
-                names.add(m.name)
-                if m.op != "=" or not m.value:
-                    self._always.append(make(Entry, e))
-                    continue
-                pair = (m.name, m.value)
-                filed = by_pair.get(pair)
-                if filed is None:
-                    by_pair[pair] = [make(Entry, e)]
-                else:
-                    filed.append(make(Entry, e))
+        for e, eqs in items:  # in file order, so every list stays sorted
+            if not eqs:
+                self._always.append(e)
                 continue
-            names.update(m.name for m in ms)
-            pairs = [(m.name, m.value) for m in ms if m.op == "=" and m.value]
-            if pairs:
-                several.append((make(Entry, e), pairs))
-            else:
-                self._always.append(make(Entry, e))
-        if several:
-            self._file_several(several)
-        self.label_names = tuple(sorted(names))
-        """Every label some selector looks at: nothing else decides where an alert maps."""
-
-    def _file_several(self, several: list[tuple[Entry, list[Pair]]]) -> None:
-        """File selectors with several equalities, each under its rarest pair."""
-        by_pair = self._by_pair
-        counts: dict[Pair, int] = {}
-        for _, pairs in several:
-            for pair in pairs:
-                counts[pair] = counts.get(pair, len(by_pair.get(pair, ()))) + 1
-        for e, pairs in several:
-            best = min(pairs, key=counts.__getitem__)  # the first of the rarest
-            filed = by_pair.setdefault(best, [])
-            if filed and _place(filed[-1]) > _place(e):  # keep every list in file order
-                insort(filed, e, key=_place)
+            best = eqs[0] if len(eqs) == 1 else min(eqs, key=lambda m: counts[(m.name, m.value)])
+            pair = (best.name, best.value)
+            filed = by_pair.get(pair)
+            if filed is None:
+                by_pair[pair] = [e]
             else:
                 filed.append(e)
+        self.label_names = tuple(sorted({m.name for e, _ in items for m in e.selector.matchers}))
+        """Every label some selector looks at: nothing else decides where an alert maps."""
 
     def first_match(self, labels: Labels) -> Entry | None:
         """The matching selector of the first CI in file order (then selector order)."""
@@ -103,3 +70,11 @@ class SelectorIndex:
                 best = e
                 break
         return best
+
+
+def _equalities(selector: Selector) -> tuple[Matcher, ...]:
+    ms = selector.matchers
+    if len(ms) == 1:  # the usual selector: one label
+        m = ms[0]
+        return ms if m.op == "=" and m.value else ()
+    return selector.equalities

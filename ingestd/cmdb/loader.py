@@ -7,11 +7,10 @@ first and keep the old one serving when the edit is refused. Dependency
 cycles are allowed (the graph stays usable) and reported as warnings on
 :attr:`Cmdb.warnings`.
 
-The list under ``cis`` is read one item at a time: each CI is composed,
-checked and turned into a :class:`CI` before the next is read, so a large
-file never has its whole node tree in memory (libyaml's events, through
-:mod:`ingestd.cmdb.stream`). Strings that repeat (types, teams, services,
-label names and values) are shared.
+The list under ``cis`` is read one item at a time (:mod:`ingestd.cmdb.stream`):
+each CI is composed, checked and turned into a :class:`CI` before the next
+is read, so a large file never has its whole node tree in memory. Strings
+that repeat (types, teams, services, label names and values) are shared.
 """
 
 from __future__ import annotations
@@ -31,7 +30,6 @@ from yaml.events import (
     StreamEndEvent,
 )
 
-from ingestd.cmdb.frozen import maker
 from ingestd.cmdb.model import CI, Cmdb
 from ingestd.cmdb.selectors import (
     Matcher,
@@ -46,10 +44,6 @@ CI_KEYS = ("id", "type", "service", "team", "criticality", "match", "depends_on"
 _CI_KEYS = frozenset(CI_KEYS)
 _NO_ATTRIBUTES: Mapping[str, str] = MappingProxyType({})
 _CRITICALITY = {c.value: c for c in Criticality}
-# the loader's CIs, selectors and matchers, made from checked values (see frozen.py)
-_make_ci = maker(CI)
-_make_selector = maker(Selector)
-_make_matcher = maker(Matcher)
 
 
 class CmdbError(ValueError):
@@ -83,15 +77,14 @@ def reload_cmdb(path: str | Path, current: Cmdb) -> tuple[Cmdb, list[str]]:
 
 
 def parse_cmdb(text: str, source: str = "<cmdb>") -> Cmdb:
+    checker = _Checker(source)
     with _collector_paused():
-        checker = _Checker(source)
         try:
             checker.read(NodeReader(text))
         except yaml.YAMLError as e:
             mark = getattr(e, "problem_mark", None)
             where = f"{source}:{mark.line + 1}" if mark is not None else source
-            raise CmdbError(
-                [f"{where}: not valid YAML: {getattr(e, 'problem', None) or e}"]) from e
+            raise CmdbError([f"{where}: not valid YAML: {getattr(e, 'problem', None) or e}"]) from e
         return checker.build()
 
 
@@ -177,8 +170,7 @@ class _Checker:
         if self.problems:
             raise CmdbError(self.problems)
         cmdb = Cmdb(self.cis.values(), self.source)
-        if self.forward:  # a cycle needs a dependency on a CI further down the file
-            cmdb.warnings.extend(self.cycles(cmdb))
+        cmdb.warnings.extend(self.cycles(cmdb))
         return cmdb
 
     # ---- one configuration item ------------------------------------------------
@@ -196,8 +188,7 @@ class _Checker:
                 self.problem(k.line, f'key "{key}" given twice')
             else:
                 fields[key] = v
-        get = fields.get
-        id_node = get("id")
+        id_node = fields.get("id")
         if id_node is None:
             self.problem(node.line, "configuration item without 'id'")
             return None
@@ -206,37 +197,32 @@ class _Checker:
             if ci_id == "":
                 self.problem(id_node.line, "'id' must not be empty")
             return None
-        # (absent fields are common: skip the calls for them)
-        type_node, service_node, team_node = get("type"), get("service"), get("team")
-        type_ = self.text(type_node, "type") if type_node is not None else None
-        service = self.text(service_node, "service") if service_node is not None else None
-        team = self.text(team_node, "team") if team_node is not None else None
-        crit_node = get("criticality")
-        crit = self.criticality(crit_node, ci_id) if crit_node is not None else Criticality.MEDIUM
-        match_node, deps_node, attrs_node = get("match"), get("depends_on"), get("attributes")
-        return _make_ci(  # CI(id, type, service, team, criticality, match, depends_on, ...)
-            ci_id,
-            type_ or "",
-            service,
-            team,
-            crit,
-            self.selectors(match_node, ci_id) if match_node is not None else (),
-            self.depends_on(deps_node, ci_id) if deps_node is not None else (),
-            self.attributes(attrs_node) if attrs_node is not None else _NO_ATTRIBUTES,
-            node.line,
+        type_ = self.text(fields.get("type"), "type")
+        service = self.text(fields.get("service"), "service")
+        team = self.text(fields.get("team"), "team")
+        crit = Criticality.MEDIUM
+        cn = fields.get("criticality")
+        if cn is not None:
+            raw = self.scalar(cn, "criticality")
+            if raw is not None:
+                found = _CRITICALITY.get(raw)
+                if found is None:
+                    self.problem(cn.line,
+                                 f'unknown criticality "{raw}" for CI "{ci_id}" '
+                                 f"(use one of {', '.join(c.value for c in Criticality)})")
+                else:
+                    crit = found
+        return CI(
+            id=ci_id,
+            type=type_ or "",
+            service=service,
+            team=team,
+            criticality=crit,
+            match=self.selectors(fields.get("match"), ci_id),
+            depends_on=self.depends_on(fields.get("depends_on"), ci_id),
+            attributes=self.attributes(fields.get("attributes")),
+            line=node.line,
         )
-
-    def criticality(self, node: Node, ci_id: str) -> Criticality:
-        raw = self.scalar(node, "criticality")
-        if raw is None:
-            return Criticality.MEDIUM
-        found = _CRITICALITY.get(raw)
-        if found is None:
-            self.problem(node.line,
-                         f'unknown criticality "{raw}" for CI "{ci_id}" '
-                         f"(use one of {', '.join(c.value for c in Criticality)})")
-            return Criticality.MEDIUM
-        return found
 
     def depends_on(self, node: Node | None, ci_id: str) -> tuple[str, ...]:
         if node is None or _is_null(node):
@@ -298,23 +284,27 @@ class _Checker:
     def map_selector(self, node: Map) -> Selector:
         matchers: dict[str, Matcher] = {}
         for k, v in node.pairs:
-            if type(k) is not Scalar or type(v) is not Scalar or v.tag != STR:
+            if not isinstance(k, Scalar) or not isinstance(v, Scalar) or v.tag != STR:
                 raise SelectorSyntaxError(
                     f"label {_show(k)} must have a string value (quote it: "
                     f"{_show(k)}: \"{v.value if isinstance(v, Scalar) else ''}\")")
-            # one shared (immutable) matcher per label pair: many CIs repeat them
-            pair = (k.value, v.value)
-            m = self.matchers.get(pair)
-            if m is None:  # Matcher(name, op, value, _regex)
-                m = self.matchers[pair] = _make_matcher(sys.intern(k.value), "=", v.value, None)
-            matchers[k.value] = m
+            matchers[k.value] = self.equality(k.value, v.value)
         if not matchers:
             raise SelectorSyntaxError("empty selector (it would match every alert)")
-        return _make_selector(tuple(matchers.values()))
+        return Selector(tuple(matchers.values()))
 
-    def text(self, node: Node, what: str) -> str | None:
+    def equality(self, name: str, value: str) -> Matcher:
+        """One shared (immutable) matcher per label pair: many CIs repeat them."""
+        m = self.matchers.get((name, value))
+        if m is None:
+            m = self.matchers[(name, value)] = Matcher(sys.intern(name), "=", value)
+        return m
+
+    def text(self, node: Node | None, what: str) -> str | None:
         """A string that many CIs repeat (a type, team or service): one copy is kept."""
-        s = node.value if type(node) is Scalar and node.tag == STR else self.scalar(node, what)
+        if node is None:
+            return None
+        s = self.scalar(node, what)
         return sys.intern(s) if s else s
 
     def scalar(self, node: Node, what: str, allow_int: bool = False) -> str | None:

@@ -220,12 +220,7 @@ class Cmdb:
 
     def cyclic_components(self) -> list[set[str]]:
         """Groups of two or more CIs that depend on one another, in file order."""
-        left = _not_peeled(self._deps, self._rdeps)
-        if not left:
-            return []  # no cycle: the usual case, found without Tarjan's bookkeeping
-        sub = {c: tuple(d for d in deps if d in left)
-               for c, deps in self._deps.items() if c in left}
-        comps = [comp for comp in _strongly_connected(sub) if len(comp) > 1]
+        comps = [comp for comp in _strongly_connected(self._deps) if len(comp) > 1]
         if len(comps) > 1:
             order = {c: i for i, c in enumerate(self.cis)}
             comps.sort(key=lambda comp: min(order[c] for c in comp))
@@ -281,26 +276,6 @@ def _graph(deps: Mapping[str, tuple[str, ...]], rdeps: Mapping[str, list[str]]) 
     g._succ.update({c: dict.fromkeys(ds, _NO_ATTRIBUTES) for c, ds in deps.items()})
     g._pred.update({c: dict.fromkeys(rdeps.get(c, ()), _NO_ATTRIBUTES) for c in deps})
     return g
-
-
-def _not_peeled(deps: Mapping[str, tuple[str, ...]],
-                rdeps: Mapping[str, list[str]]) -> set[str]:
-    """The CIs left after peeling, again and again, those with no dependency left.
-
-    What is left is every CI on a dependency cycle and every CI that needs
-    one; nothing is left when there is no cycle.
-    """
-    waiting = {c: len(ds) for c, ds in deps.items() if ds}  # dependencies not peeled yet
-    ready = [c for c, ds in deps.items() if not ds]
-    while ready:
-        for x in rdeps.get(ready.pop(), ()):
-            n = waiting[x] - 1
-            if n:
-                waiting[x] = n
-            else:
-                del waiting[x]
-                ready.append(x)
-    return set(waiting)
 
 
 def _strongly_connected(adj: Mapping[str, tuple[str, ...]]) -> Iterator[set[str]]:

@@ -83,12 +83,13 @@ def png_pixels(data: bytes) -> tuple[int, int, list[bytes]]:
 def test_on_call_flow_in_chromium(browser, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.expected_conditions import staleness_of
     from selenium.webdriver.support.ui import WebDriverWait
 
     server = ConsoleServer(tmp_path, poll_seconds=0.5).start()
     d = browser
-    # A form post replaces the page: an element found just before the new page arrives is
-    # stale by the time it is read, and is simply looked up again on the next poll.
+    # A form post replaces the page: each step waits for the old page to go, and an element
+    # found while the new one is still being built is looked up again on the next poll.
     wait = WebDriverWait(d, 20, ignored_exceptions=(StaleElementReferenceException,))
     try:
         # Log in: the console sends a stranger to the login form first.
@@ -139,14 +140,18 @@ def test_on_call_flow_in_chromium(browser, tmp_path: Path) -> None:  # type: ign
         assert len(colours) > 20  # text, panels, the red root node: far from one flat colour
 
         # Acknowledge.
+        page = d.find_element(By.TAG_NAME, "html")
         d.find_element(By.CSS_SELECTOR, "#form-acknowledge button").click()
+        wait.until(staleness_of(page))  # the post's answer replaced the page
         wait.until(lambda _: d.find_elements(By.ID, "done"))
         assert d.find_element(By.ID, "status").text == "acknowledged"
         assert "acknowledged by writer" in d.find_element(By.ID, "timeline").text
 
         # Resolve with a note.
         d.find_element(By.ID, "resolve-note").send_keys("Replaced the uplink optic on tor-a.")
+        page = d.find_element(By.TAG_NAME, "html")
         d.find_element(By.CSS_SELECTOR, "#form-resolve button").click()
+        wait.until(staleness_of(page))
         wait.until(lambda _: d.find_element(By.ID, "status").text == "resolved")
         timeline = d.find_element(By.ID, "timeline").text
         assert "Replaced the uplink optic on tor-a." in timeline

@@ -94,7 +94,11 @@ class Alert:
 class Episode:
     """One firing of one fingerprint, from its ``starts_at`` until it resolves.
 
-    ``key`` is unique across the store (``fingerprint@starts_at``).
+    ``key`` is unique across the store (``starts_at@fingerprint``). It begins with the
+    time so that new episodes land at the end of the store's index on it, not at random
+    places (fingerprints are hashes): a batch of new alerts then rewrites a few index pages
+    rather than one per alert. Keys are opaque: stores keep the ones they hold, whatever
+    their form.
     """
 
     key: str
@@ -112,7 +116,7 @@ class Episode:
 
     @staticmethod
     def make_key(fingerprint: str, starts_at: datetime) -> str:
-        return f"{fingerprint}@{starts_at.isoformat()}"
+        return f"{starts_at.isoformat()}@{fingerprint}"
 
 
 @dataclass(frozen=True, slots=True)

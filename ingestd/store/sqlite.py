@@ -45,6 +45,7 @@ from ingestd.store.records import (
     TimelineRecord,
     WriteBatch,
 )
+from ingestd.store.stored_fingerprints import StoredFingerprints
 
 T = TypeVar("T")
 
@@ -84,6 +85,9 @@ class SqliteStore:
         self._r: aiosqlite.Connection | None = None
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-writer")
         """The only thread that touches the writer connection: one transaction at a time."""
+        self._stored: StoredFingerprints | None = None
+        """Every fingerprint of the alerts table (and, rarely, others): read and added to on
+        the event loop's thread only."""
 
     @property
     def w(self) -> sqlite3.Connection:
@@ -132,6 +136,7 @@ class SqliteStore:
         w.execute(f"PRAGMA journal_size_limit={WAL_SIZE_LIMIT_BYTES}")
         w.execute(f"PRAGMA cache_size=-{WRITER_CACHE_KIB}")
         self._migrate(w)
+        self._stored = self._load_stored(w)
         # One process owns an SQLite store: leases of a previous (crashed) run are void.
         w.execute("UPDATE outbox SET lease_owner = NULL, lease_until = NULL"
                   " WHERE state = 'pending' AND lease_owner IS NOT NULL")
@@ -160,8 +165,20 @@ class SqliteStore:
     # -- writes -----------------------------------------------------------------------
 
     async def apply(self, batch: WriteBatch) -> None:
-        if batch:
-            await self._on_writer(self._transaction, self._write, batch)
+        if not batch:
+            return
+        stored = self._stored
+        assert stored is not None, "store not open"
+        stored.add(batch.alerts)  # before the commit: it must never miss a stored alert
+        await self._on_writer(self._transaction, self._write, batch)
+        if stored.full:  # (writes are not concurrent: the committer awaits each one)
+            self._stored = await self._on_writer(self._load_stored, self.w)
+
+    @staticmethod
+    def _load_stored(w: sqlite3.Connection) -> StoredFingerprints:
+        (count,) = w.execute("SELECT COUNT(*) FROM alerts").fetchone()
+        rows = w.execute("SELECT fingerprint FROM alerts")
+        return StoredFingerprints((fp for (fp,) in rows), count)
 
     @staticmethod
     def _write(w: sqlite3.Connection, b: WriteBatch) -> None:
@@ -315,9 +332,13 @@ class SqliteStore:
             return [_known(row) async for row in cur]
 
     async def lookup_alerts(self, fingerprints: Sequence[str]) -> list[KnownAlert]:
-        """The stored state of these fingerprints (those the store has)."""
+        """The stored state of these fingerprints (those the store has).
+
+        Fingerprints the store never held are answered from memory: in a storm of new
+        alerts, nearly all of them (:mod:`ingestd.store.stored_fingerprints`)."""
         out: list[KnownAlert] = []
-        fps = list(fingerprints)
+        stored = self._stored
+        fps = [fp for fp in fingerprints if stored is None or fp in stored]
         for i in range(0, len(fps), 500):
             chunk = fps[i:i + 500]
             rows = await self.r.execute_fetchall(  # one hop to the reader thread, not one per row

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -42,10 +42,10 @@ def processor() -> Processor:
                      lambda: datetime.now(UTC))
 
 
-def alert(name: str) -> Alert:
+def alert(name: str, starts: datetime | None = None, ends: datetime | None = None) -> Alert:
     labels = {"alertname": name, "instance": "node-1:9100", "severity": "critical"}
-    return Alert(fingerprint(labels), AlertStatus.FIRING, frozen_labels(labels),
-                 frozen_labels({}), datetime.now(UTC), None)
+    return Alert(fingerprint(labels), AlertStatus.RESOLVED if ends else AlertStatus.FIRING,
+                 frozen_labels(labels), frozen_labels({}), starts or datetime.now(UTC), ends)
 
 
 class GatedStore(SqliteStore):
@@ -141,3 +141,30 @@ async def test_a_failed_write_with_nothing_behind_it_is_rebuilt_before_the_next_
         await one
     await asyncio.sleep(1.0)
     assert (await committer.submit(Intake([a]))).new == 1  # not taken for a re-send
+
+
+async def test_a_resend_of_an_alert_resolved_days_ago_is_no_new_alert_after_a_restart(
+        tmp_path: Path) -> None:
+    """Memory holds the last two days; older alerts are looked up in the store."""
+    now = datetime.now(UTC)
+    old = alert("DiskFull", now - timedelta(days=10), now - timedelta(days=9))
+    store = SqliteStore(tmp_path / "i.db")
+    await store.open()
+    c = Committer(processor, store)
+    await c.start()
+    assert (await c.submit(Intake([old]))).new == 1
+    await c.drain()
+    await store.close()
+
+    store = SqliteStore(tmp_path / "i.db")  # a restart
+    await store.open()
+    c = Committer(processor, store)
+    await c.start()
+    try:
+        assert c.processor.tracker.get(old.fingerprint) is None
+        fresh = alert("NodeDown")
+        res = await c.submit(Intake([old, fresh]))
+        assert (res.new, res.repeats) == (1, 1), "the old alert came back as new"
+    finally:
+        await c.drain()
+        await store.close()

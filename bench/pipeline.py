@@ -42,6 +42,7 @@ import yaml
 from bench.loadgen import rfc3339
 from bench.run import ROOT, largest_scenario, new_alert_bodies
 from ingestd.app import load_config
+from ingestd.cli.serve import tune_gc
 from ingestd.config import Settings
 from ingestd.correlate.topology import TopologyCorrelator
 from ingestd.intake.alertmanager import parse_body
@@ -83,6 +84,7 @@ def build(cmdb: Path, rules: Path, clock: Clock, ids: Callable[[datetime], str] 
 
 
 def speed(args: argparse.Namespace) -> None:
+    tune_gc()  # as the daemon runs
     scen = largest_scenario()
     assert scen is not None, "no scenario found"
     cmdb = Path(args.cmdb) if args.cmdb else scen / "cmdb.yaml"

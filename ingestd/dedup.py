@@ -17,6 +17,7 @@ It is pure and in memory; the store is its source of truth after a restart
 from __future__ import annotations
 
 import enum
+from collections.abc import KeysView
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -60,6 +61,11 @@ class EpisodeTracker:
 
     def get(self, fingerprint: str) -> Known | None:
         return self._known.get(fingerprint)
+
+    @property
+    def fingerprints(self) -> KeysView[str]:
+        """Those held (``fp in tracker.fingerprints`` costs no call per alert)."""
+        return self._known.keys()
 
     def remember(self, fingerprint: str, key: str, starts_at: datetime,
                  ends_at: datetime | None, seen: int = 1) -> None:

@@ -80,6 +80,12 @@ class Alert:
     ends_at: datetime | None
     generator_url: str = ""
     source: str = "alertmanager"
+    annotations_hash: int = field(init=False, compare=False, repr=False)
+    """Tells a re-send whose annotations changed (and must be written) from one that only
+    counts as seen, without looking at them again: intake hands a re-send the same Alert."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "annotations_hash", hash(tuple(self.annotations.items())))
 
     @property
     def alertname(self) -> str:

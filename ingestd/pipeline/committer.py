@@ -196,12 +196,12 @@ class Committer:
         lookup = getattr(self.store, "lookup_alerts", None)
         if lookup is None:
             return
-        tracker = self.processor.tracker
+        held = self.processor.tracker.fingerprints
         missing = {a.fingerprint for w in work if isinstance(w, Intake) for a in w.alerts
-                   if tracker.get(a.fingerprint) is None}
+                   if a.fingerprint not in held}
         if missing:
             for k in await lookup(list(missing)):
-                tracker.remember(k.fingerprint, k.episode, k.starts_at, k.ends_at, k.seen)
+                self.processor.tracker.remember(k.fingerprint, k.episode, k.starts_at, k.ends_at, k.seen)
 
     async def _rebuild(self) -> None:
         while True:

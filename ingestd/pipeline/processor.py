@@ -181,7 +181,7 @@ class Processor:
             res.repeats += 1
             stats.repeats += c.outcome is Outcome.REPEAT
             stats.stale += c.outcome is Outcome.STALE
-            ann = hash(tuple(alert.annotations.items()))
+            ann = alert.annotations_hash
             if c.outcome is Outcome.REPEAT and self._ann_hash.get(fp) != ann:
                 self._ann_hash[fp] = ann
                 batch.alerts[fp] = self._alert_record(alert, c, now)
@@ -189,7 +189,7 @@ class Processor:
                 n, _ = self._unsaved_seen.get(fp, (0, now))
                 self._unsaved_seen[fp] = (n + 1, now)
             return set()
-        self._ann_hash[fp] = hash(tuple(alert.annotations.items()))
+        self._ann_hash[fp] = alert.annotations_hash
         batch.alerts[fp] = self._alert_record(alert, c, now)
         touched: set[str] = set()
         if c.closed_previous:

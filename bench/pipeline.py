@@ -34,6 +34,7 @@ import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import orjson
@@ -235,7 +236,7 @@ def _plain(o: Any) -> Any:
         return sorted(_plain(x) for x in o)
     if dataclasses.is_dataclass(o) and not isinstance(o, type):
         return {f.name: _plain(getattr(o, f.name)) for f in dataclasses.fields(o)}
-    if isinstance(o, dict):
+    if isinstance(o, (dict, MappingProxyType)):
         return [[_plain(k), _plain(v)] for k, v in o.items()]
     if isinstance(o, (list, tuple)):
         return [_plain(x) for x in o]

@@ -144,7 +144,7 @@ class Processor:
                 raise RuntimeError(f"episode {key} was placed in no incident")
             batch.episodes[key] = EpisodeRecord(
                 key, ep.fingerprint, inc, ep.starts_at, ep.ends_at, ep.ci, ep.alertname,
-                ep.severity, dict(ep.labels),
+                ep.severity, ep.labels,
             )
         for inc in sorted(touched):  # in a fixed order: problem ids and notices follow it
             rec = self.book.records.get(inc)
@@ -229,8 +229,8 @@ class Processor:
     @staticmethod
     def _alert_record(alert: Alert, c: Classified, now: datetime) -> AlertRecord:
         return AlertRecord(
-            fingerprint=alert.fingerprint, source=alert.source, labels=dict(alert.labels),
-            annotations=dict(alert.annotations),
+            fingerprint=alert.fingerprint, source=alert.source, labels=alert.labels,
+            annotations=alert.annotations,
             status=_RESOLVED if c.ends_at else _FIRING,
             starts_at=c.starts_at, ends_at=c.ends_at, episode=c.key, last_seen=now,
             generator_url=alert.generator_url,

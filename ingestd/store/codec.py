@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
@@ -33,7 +34,30 @@ def parse_ts(s: str | None) -> datetime | None:
 
 
 def dumps(obj: Any) -> str:
-    return orjson.dumps(obj).decode()
+    return orjson.dumps(obj, default=_plain).decode()
+
+
+def _plain(obj: Any) -> Any:
+    """What orjson cannot encode itself: read-only maps (an alert's labels) become objects."""
+    if isinstance(obj, Mapping):
+        return dict(obj)
+    raise TypeError(f"cannot store a {type(obj).__name__} as JSON")
+
+
+class MapsJson:
+    """JSON of label maps, each encoded once per batch: a new alert's labels go to its own
+    row and to its episode's, and are the same (read-only) map in both."""
+
+    def __init__(self) -> None:
+        self._done: dict[int, tuple[Mapping[str, str], str]] = {}
+
+    def __call__(self, m: Mapping[str, str]) -> str:
+        hit = self._done.get(id(m))
+        if hit is not None and hit[0] is m:
+            return hit[1]
+        text = dumps(m)
+        self._done[id(m)] = (m, text)  # (holding m: its id is not reused meanwhile)
+        return text
 
 
 def loads(s: str | bytes) -> Any:

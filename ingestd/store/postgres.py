@@ -32,6 +32,7 @@ import asyncpg
 from ingestd.notify.outbox import OutboxItem
 from ingestd.store.base import StoreError, StoreFull
 from ingestd.store.codec import (
+    MapsJson,
     dumps,
     incident_doc,
     incident_from_doc,
@@ -513,6 +514,7 @@ class PipelineLease:
 
 async def write_batch(conn: asyncpg.Connection, b: WriteBatch) -> None:
     """Every write of one batch, on a connection inside a transaction."""
+    labels_json = MapsJson()
     if b.alerts:
         await conn.executemany(
             "INSERT INTO alerts (fingerprint, source, labels, annotations, status, starts_at,"
@@ -524,7 +526,7 @@ async def write_batch(conn: asyncpg.Connection, b: WriteBatch) -> None:
             " ends_at = EXCLUDED.ends_at, episode = EXCLUDED.episode,"
             " last_seen = EXCLUDED.last_seen, seen = EXCLUDED.seen,"
             " generator_url = EXCLUDED.generator_url",
-            [(a.fingerprint, a.source, dumps(a.labels), dumps(a.annotations), a.status,
+            [(a.fingerprint, a.source, labels_json(a.labels), dumps(a.annotations), a.status,
               a.starts_at, a.ends_at, a.episode, a.last_seen, a.seen, a.generator_url)
              for a in b.alerts.values()])
     seen_only = [(n, at, fp) for fp, (n, at) in b.seen_only.items() if fp not in b.alerts]
@@ -539,7 +541,7 @@ async def write_batch(conn: asyncpg.Connection, b: WriteBatch) -> None:
             " ON CONFLICT (key) DO UPDATE SET incident_id = EXCLUDED.incident_id,"
             " ends_at = EXCLUDED.ends_at",
             [(e.key, e.fingerprint, e.incident_id, e.starts_at, e.ends_at, e.ci, e.alertname,
-              e.severity, dumps(e.labels)) for e in b.episodes.values()])
+              e.severity, labels_json(e.labels)) for e in b.episodes.values()])
     if b.episode_ends:
         await conn.executemany("UPDATE episodes SET ends_at = $1 WHERE key = $2",
                                [(at, key) for key, at in b.episode_ends.items()])

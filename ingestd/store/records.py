@@ -7,6 +7,7 @@ batch of bodies caused is durable together or not at all.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, NamedTuple
@@ -59,8 +60,9 @@ class IncidentRecord:
 class AlertRecord:
     fingerprint: str
     source: str
-    labels: dict[str, str]
-    annotations: dict[str, str]
+    labels: Mapping[str, str]
+    """Read-only: the alert's own maps, not copies."""
+    annotations: Mapping[str, str]
     status: str
     starts_at: datetime
     ends_at: datetime | None
@@ -90,7 +92,8 @@ class EpisodeRecord:
     ci: str | None
     alertname: str
     severity: str
-    labels: dict[str, str]
+    labels: Mapping[str, str]
+    """Read-only: the alert's own map, not a copy."""
 
 
 @dataclass(frozen=True, slots=True)

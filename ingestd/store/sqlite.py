@@ -23,6 +23,7 @@ import aiosqlite
 from ingestd.notify.outbox import OutboxItem
 from ingestd.store.base import StoreError, StoreFull
 from ingestd.store.codec import (
+    MapsJson,
     change_from_row,
     dumps,
     incident_doc,
@@ -182,6 +183,7 @@ class SqliteStore:
 
     @staticmethod
     def _write(w: sqlite3.Connection, b: WriteBatch) -> None:
+        labels_json = MapsJson()
         if b.alerts:
             w.executemany(
                 "INSERT INTO alerts (fingerprint, source, labels, annotations, status, starts_at,"
@@ -192,7 +194,7 @@ class SqliteStore:
                 " last_seen=excluded.last_seen, seen=excluded.seen,"
                 " generator_url=excluded.generator_url",
                 [
-                    (a.fingerprint, a.source, dumps(a.labels), dumps(a.annotations), a.status,
+                    (a.fingerprint, a.source, labels_json(a.labels), dumps(a.annotations), a.status,
                      ts(a.starts_at), ts(a.ends_at), a.episode, ts(a.last_seen), a.seen,
                      a.generator_url)
                     for a in b.alerts.values()
@@ -211,7 +213,7 @@ class SqliteStore:
                 " ends_at=excluded.ends_at",
                 [
                     (e.key, e.fingerprint, e.incident_id, ts(e.starts_at), ts(e.ends_at), e.ci,
-                     e.alertname, e.severity, dumps(e.labels))
+                     e.alertname, e.severity, labels_json(e.labels))
                     for e in b.episodes.values()
                 ],
             )

@@ -181,14 +181,20 @@ def metric(url: str, name: str) -> dict[str, float]:
 
 
 async def crash_cycles(daemon: Any, bodies: list[tuple[bytes, list[str]]], clients: int,
-                       kills: int, rng: Any, tally: Tally, window: tuple[float, float] = (0.2, 0.8),
-                       time_limit: float = 120.0) -> int:
+                       kills: int, rng: Any, tally: Tally, time_limit: float = 120.0) -> int:
     """Drive ``bodies`` while SIGKILLing ``daemon`` at random moments ``kills`` times,
-    restarting it on the same store each time; returns the kills done under load."""
+    restarting it on the same store each time; returns the kills done under load.
+
+    The moments are random points of the load's progress (the k-th kill once a random
+    share of the bodies within the k-th of ``kills`` equal stretches of 10-90% is stored),
+    so a faster daemon is killed as often as a slower one."""
     sender = asyncio.create_task(drive(daemon.url, bodies, clients, tally, time_limit))
     done = 0
-    for _ in range(kills):
-        await asyncio.sleep(rng.uniform(*window))
+    stretch = 0.8 / kills
+    for k in range(kills):
+        target = len(bodies) * (0.1 + stretch * (k + rng.uniform(0.0, 1.0)))
+        while tally.acked_bodies < target and not sender.done():
+            await asyncio.wait({sender}, timeout=0.002)
         if sender.done():
             break
         daemon.kill()

@@ -11,6 +11,7 @@ same processor without a daemon.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -49,7 +50,7 @@ from ingestd.store.records import (
 SEEN_FLUSH = timedelta(seconds=5)
 """How long a re-send's seen-count and last-seen time may wait to be written."""
 
-_ALREADY_KNOWN = (Outcome.REPEAT, Outcome.STALE)
+_NONE: frozenset[str] = frozenset()
 _FIRING, _RESOLVED = AlertStatus.FIRING.value, AlertStatus.RESOLVED.value
 
 
@@ -173,22 +174,25 @@ class Processor:
     # -- alerts -----------------------------------------------------------------------
 
     def _alert(self, alert: Alert, now: datetime, batch: WriteBatch, res: Result, stats: Stats,
-               new_keys: list[str]) -> set[str]:
+               new_keys: list[str]) -> AbstractSet[str]:
         stats.received += 1
         c = self.tracker.classify(alert)
         fp = alert.fingerprint
-        if c.outcome in _ALREADY_KNOWN:
+        outcome = c.outcome
+        if outcome is Outcome.REPEAT or outcome is Outcome.STALE:
             res.repeats += 1
-            stats.repeats += c.outcome is Outcome.REPEAT
-            stats.stale += c.outcome is Outcome.STALE
-            ann = alert.annotations_hash
-            if c.outcome is Outcome.REPEAT and self._ann_hash.get(fp) != ann:
-                self._ann_hash[fp] = ann
-                batch.alerts[fp] = self._alert_record(alert, c, now)
+            if outcome is Outcome.REPEAT:
+                stats.repeats += 1
+                ann = alert.annotations_hash
+                if self._ann_hash.get(fp) != ann:
+                    self._ann_hash[fp] = ann
+                    batch.alerts[fp] = self._alert_record(alert, c, now)
+                    return _NONE
             else:
-                n, _ = self._unsaved_seen.get(fp, (0, now))
-                self._unsaved_seen[fp] = (n + 1, now)
-            return set()
+                stats.stale += 1
+            seen = self._unsaved_seen.get(fp)
+            self._unsaved_seen[fp] = (seen[0] + 1 if seen else 1, now)
+            return _NONE  # (a re-send touches no incident: the common case costs no set)
         self._ann_hash[fp] = alert.annotations_hash
         batch.alerts[fp] = self._alert_record(alert, c, now)
         touched: set[str] = set()

@@ -117,3 +117,33 @@ def test_too_many_alerts(n: int) -> None:
         assert (e.error, e.path) == ("too_many_alerts", "alerts")
     else:
         raise AssertionError("accepted")
+
+
+def test_go_nanosecond_times_are_cut_to_the_microsecond() -> None:
+    doc = {"version": "4", "alerts": [
+        {"labels": {"a": "1"}, "startsAt": "2026-01-05T08:00:00.123456789Z"},
+        {"labels": {"a": "2"}, "startsAt": "2026-01-05T13:30:00.9999999+05:30"},
+        {"labels": {"a": "3"}, "startsAt": "2026-01-05T08:00:00.5Z"},
+    ]}
+    got = [a.starts_at for a in parse_body(json.dumps(doc).encode(), LIMITS)]
+    assert got == [datetime(2026, 1, 5, 8, 0, 0, 123456, tzinfo=UTC),
+                   datetime(2026, 1, 5, 8, 0, 0, 999999, tzinfo=UTC),
+                   datetime(2026, 1, 5, 8, 0, 0, 500000, tzinfo=UTC)]
+
+
+def test_the_first_entry_that_breaks_a_rule_is_named() -> None:
+    labels = {"ok": "fine", "long": "x" * (LIMITS.max_label_value + 1), "nul": "a\x00b"}
+    doc = {"version": "4", "alerts": [{"labels": labels}]}
+    try:
+        parse_body(json.dumps(doc).encode(), LIMITS)
+    except IntakeError as e:
+        assert (e.error, e.path) == ("label_value_too_long", "alerts[0].labels.long")
+    else:
+        raise AssertionError("accepted")
+    del labels["long"]
+    try:
+        parse_body(json.dumps(doc).encode(), LIMITS)
+    except IntakeError as e:
+        assert (e.error, e.path) == ("bad_labels", "alerts[0].labels.nul")
+    else:
+        raise AssertionError("accepted")

@@ -7,6 +7,7 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -134,16 +135,10 @@ def test_go_nanosecond_times_are_cut_to_the_microsecond() -> None:
 def test_the_first_entry_that_breaks_a_rule_is_named() -> None:
     labels = {"ok": "fine", "long": "x" * (LIMITS.max_label_value + 1), "nul": "a\x00b"}
     doc = {"version": "4", "alerts": [{"labels": labels}]}
-    try:
+    with pytest.raises(IntakeError) as e:
         parse_body(json.dumps(doc).encode(), LIMITS)
-    except IntakeError as e:
-        assert (e.error, e.path) == ("label_value_too_long", "alerts[0].labels.long")
-    else:
-        raise AssertionError("accepted")
+    assert (e.value.error, e.value.path) == ("label_value_too_long", "alerts[0].labels.long")
     del labels["long"]
-    try:
+    with pytest.raises(IntakeError) as e:
         parse_body(json.dumps(doc).encode(), LIMITS)
-    except IntakeError as e:
-        assert (e.error, e.path) == ("bad_labels", "alerts[0].labels.nul")
-    else:
-        raise AssertionError("accepted")
+    assert (e.value.error, e.value.path) == ("bad_labels", "alerts[0].labels.nul")

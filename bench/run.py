@@ -1,6 +1,6 @@
 """The intake benchmark: ingestd against the floor server, in one run, under the same load.
 
-    python -m bench.run [--quick] [--big-alerts N] [--json-out FILE] [--no-results]
+    python -m bench.run [--quick] [--big-alerts N] [--big-cis N] [--json-out FILE] [--no-results]
 
 Runs, each on ingestd and on the floor (bare aiohttp that stores nothing):
 
@@ -11,6 +11,8 @@ Runs, each on ingestd and on the floor (bare aiohttp that stores nothing):
             as ingestd takes it, then a synthesized stream of NEW alerts on that
             scenario's CMDB (correlation on)
   incidents GET /api/v1/incidents latency with ``--big-alerts`` alerts stored
+  big CMDB  the daemon's start time and memory on that store with a CMDB of ``--big-cis``
+            CIs
   rss       the daemon's resident memory throughout (VmRSS)
 
 Servers are pinned to core 1 and the generator to core 0 where the machine has
@@ -35,7 +37,7 @@ import tempfile
 import threading
 import time
 import urllib.request
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -44,7 +46,7 @@ import aiohttp
 import orjson
 import yaml
 
-from bench import bigdb
+from bench import bigdb, correlation
 from bench.loadgen import AlertTemplate, BodyMaker, LoadResult, body_stream, run_load
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -319,6 +321,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     duration = args.duration or (2.0 if quick else 8.0)
     warmup = 0.5 if quick else 1.0
     rounds = args.rounds or (1 if quick else 2)
+    if args.big_cis is None:
+        args.big_cis = 0 if quick else 100_000
     big_alerts = args.big_alerts if args.big_alerts is not None else (
         50_000 if quick else 1_000_000)
     new_alerts = args.new_alerts or (20_000 if quick else 200_000)
@@ -415,9 +419,29 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                                       "get_incidents": lat}
             finally:
                 big.stop()
+            if args.big_cis:
+                extra["big_cmdb"] = _with_big_cmdb(tmp, tmp / "big.db", args.big_cis,
+                                                   server_core, log)
     extra["total_s"] = round(time.perf_counter() - t_start, 1)
     extra["loadavg_at_end"] = Path("/proc/loadavg").read_text().split()[:3]
     return {"rows": [r.as_json() for r in rows], **extra, "ratios": ratios(rows)}
+
+
+def _with_big_cmdb(tmp: Path, db: Path, cis: int, core: int | None,
+                   log: Callable[[str], None]) -> dict[str, Any]:
+    """ingestd on a CMDB of ``cis`` CIs and the big store: start time and memory."""
+    log(f"ingestd on a {cis}-CI CMDB and the big store")
+    cmdb = tmp / "big-cmdb.yaml"
+    cmdb.write_text(correlation.generate(cis))
+    srv = ingestd_server(tmp, cmdb, db, core, name="ingestd-big-cmdb", rules=None)
+    try:
+        srv.start(wait=600)
+        time.sleep(2.0)  # the first collections after the load
+        return {"cis": cis, "ingestd_start_s": round(srv.ready_seconds, 2),
+                "rss_mb_after_start": round(srv.rss_kb() / 1024, 1),
+                "rss_mb_peak": round(srv.rss_peak_kb / 1024, 1)}
+    finally:
+        srv.stop()
 
 
 def ratios(rows: Sequence[Row]) -> dict[str, Any]:
@@ -488,6 +512,13 @@ def table(summary: dict[str, Any]) -> str:
         lines.append("|---|---:|---:|---:|")
         for path, v in big["get_incidents"].items():
             lines.append(f"| `{path}` | {v['p50_ms']} | {v['p99_ms']} | {v['incidents']} |")
+    huge = summary.get("big_cmdb")
+    if huge and big:
+        lines.append("")
+        lines.append(f"The same store with a CMDB of {huge['cis']:,} CIs (`bench/correlation.py`"
+                     f" generates it): ingestd ready in {huge['ingestd_start_s']} s, RSS"
+                     f" {huge['rss_mb_after_start']} MB (peak {huge['rss_mb_peak']} MB); target:"
+                     f" under 400 MB.")
     return "\n".join(lines)
 
 
@@ -521,6 +552,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--big-alerts", type=int, default=None,
                    help="alerts in the store for the GET test (default 1,000,000; quick 50,000;"
                         " 0 skips it)")
+    p.add_argument("--big-cis", type=int, default=None,
+                   help="CIs of the CMDB started on the big store (default 100000, quick: 0)")
     p.add_argument("--new-alerts", type=int, default=None,
                    help="new alerts in the synthesized stream (default 200,000; quick 20,000)")
     p.add_argument("--json-out", type=Path, help="also write the JSON summary here")

@@ -196,12 +196,13 @@ class Committer:
         lookup = getattr(self.store, "lookup_alerts", None)
         if lookup is None:
             return
-        held = self.processor.tracker.fingerprints
+        tracker = self.processor.tracker
+        held = tracker.fingerprints
         missing = {a.fingerprint for w in work if isinstance(w, Intake) for a in w.alerts
                    if a.fingerprint not in held}
         if missing:
             for k in await lookup(list(missing)):
-                self.processor.tracker.remember(k.fingerprint, k.episode, k.starts_at, k.ends_at, k.seen)
+                tracker.remember(k.fingerprint, k.episode, k.starts_at, k.ends_at, k.seen)
 
     async def _rebuild(self) -> None:
         while True:

@@ -50,7 +50,8 @@ from ingestd.store.records import (
 SEEN_FLUSH = timedelta(seconds=5)
 """How long a re-send's seen-count and last-seen time may wait to be written."""
 
-_NONE: frozenset[str] = frozenset()
+_NO_INCIDENTS: frozenset[str] = frozenset()
+"""What a re-send touches: shared, so that the common case allocates nothing."""
 _FIRING, _RESOLVED = AlertStatus.FIRING.value, AlertStatus.RESOLVED.value
 
 
@@ -187,12 +188,12 @@ class Processor:
                 if self._ann_hash.get(fp) != ann:
                     self._ann_hash[fp] = ann
                     batch.alerts[fp] = self._alert_record(alert, c, now)
-                    return _NONE
+                    return _NO_INCIDENTS
             else:
                 stats.stale += 1
             seen = self._unsaved_seen.get(fp)
             self._unsaved_seen[fp] = (seen[0] + 1 if seen else 1, now)
-            return _NONE  # (a re-send touches no incident: the common case costs no set)
+            return _NO_INCIDENTS
         self._ann_hash[fp] = alert.annotations_hash
         batch.alerts[fp] = self._alert_record(alert, c, now)
         touched: set[str] = set()

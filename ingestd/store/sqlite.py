@@ -87,8 +87,9 @@ class SqliteStore:
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-writer")
         """The only thread that touches the writer connection: one transaction at a time."""
         self._stored: StoredFingerprints | None = None
-        """Every fingerprint of the alerts table (and, rarely, others): read and added to on
-        the event loop's thread only."""
+        """Every fingerprint of the alerts table, as a Bloom filter (also those of a batch
+        whose commit failed: a wasted lookup, no more). Read and added to on the event loop's
+        thread only."""
 
     @property
     def w(self) -> sqlite3.Connection:

@@ -16,20 +16,23 @@ Runs, each on ingestd and on the floor (bare aiohttp that stores nothing):
   rss       the daemon's resident memory throughout (VmRSS)
 
 Servers are pinned to core 1 and the generator to core 0 where the machine has
-two cores (``taskset``). Each throughput figure is the best of ``--rounds``
-alternating floor/ingestd runs, and each server's CPU time per alert is given
-too: it is far less sensitive to other work on the machine than a rate.
+two cores (``taskset``); while one of a pair is measured, the other is stopped.
+Each throughput figure is the best of ``--rounds`` alternating floor/ingestd runs,
+and each server's CPU time per alert is given too: it is far less sensitive to
+other work on the machine than a rate.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import platform
 import resource
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -138,6 +141,17 @@ class Server:
             return 0.0
         return (int(fields[11]) + int(fields[12])) / CLK_TCK
 
+    @contextlib.contextmanager
+    def paused(self) -> Iterator[None]:
+        """SIGSTOP meanwhile: an idle server's own timers (ingestd retries notifications,
+        ticks its clock) would otherwise take a share of the core the measured one runs on."""
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGSTOP)
+        try:
+            yield
+        finally:
+            self.proc.send_signal(signal.SIGCONT)
+
     def stop(self) -> None:
         self._sampling = False
         if self.proc and self.proc.poll() is None:
@@ -206,11 +220,14 @@ def _self_cpu() -> float:
 
 def measure(workload: str, server: Server, bodies: Iterator[tuple[bytes, int]], *,
             concurrency: int, duration: float, warmup: float, rate: float | None = None,
-            max_bodies: int | None = None, note: str = "") -> Row:
+            max_bodies: int | None = None, note: str = "", idle: Server | None = None) -> Row:
+    """``idle``: another server on the same core, stopped while this one is measured."""
     cpu0, gen0 = server.cpu_seconds(), _self_cpu()
     server.rss_peak_kb = server.rss_kb()
-    res = asyncio.run(run_load(server.url, bodies, concurrency=concurrency, duration=duration,
-                               warmup=warmup, rate=rate, max_bodies=max_bodies))
+    with idle.paused() if idle is not None else contextlib.nullcontext():
+        res = asyncio.run(run_load(server.url, bodies, concurrency=concurrency,
+                                   duration=duration, warmup=warmup, rate=rate,
+                                   max_bodies=max_bodies))
     cpu1, gen1 = server.cpu_seconds(), _self_cpu()
     # CPU during warm-up is included; scale it to the measured share of the run.
     share = res.duration / (res.duration + warmup) if warmup else 1.0
@@ -356,20 +373,21 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             for workload, apb in (("resend20", 20), ("single", 1)):
                 per: dict[str, list[Row]] = {"floor": [], "ingestd": []}
                 for r in range(rounds):
-                    for srv in (floor, ing):
+                    for srv, other in ((floor, ing), (ing, floor)):
                         log(f"{workload} round {r + 1}: {srv.name}")
                         per[srv.name].append(measure(
                             workload, srv, body_stream(resend_maker(apb)), concurrency=conc,
-                            duration=duration, warmup=warmup))
+                            duration=duration, warmup=warmup, idle=other))
                 rows += [best(per["floor"]), best(per["ingestd"])]
             # (d) p99 at half of each server's max rate of resend20
-            for srv in (floor, ing):
+            for srv, other in ((floor, ing), (ing, floor)):
                 top = next(r for r in rows if r.workload == "resend20" and r.server == srv.name)
                 rate = max(1.0, top.result.bodies_per_s / 2)
                 log(f"half-rate ({rate:.0f} bodies/s): {srv.name}")
                 rows.append(measure("half20", srv, body_stream(resend_maker(20)),
                                     concurrency=conc, duration=duration, warmup=warmup,
-                                    rate=rate, note=f"open loop at {rate:.0f} bodies/s"))
+                                    rate=rate, note=f"open loop at {rate:.0f} bodies/s",
+                                    idle=other))
             extra["ingestd_intake_rss_mb"] = round(ing.rss_peak_kb / 1024, 1)
         finally:
             ing.stop()
@@ -532,7 +550,8 @@ order on one connection; `new20` brand-new alerts on that scenario's CMDB, 20 pe
 The floor is bare aiohttp + `json.loads` that stores nothing (`bench/floor.py`).
 Throughput is the best of {rounds} alternating runs of {duration_s:g} s; "server CPU µs/alert"
 is the server's own CPU time per stored alert, which other load on the machine disturbs
-far less than a rate does.
+far less than a rate does. While one server of a pair is measured, the other is stopped
+(SIGSTOP): they share a core, and an idle ingestd still ticks and retries notifications.
 """
 
 

@@ -8,7 +8,7 @@ import orjson
 import pytest
 
 from ingestd.domain import AlertStatus
-from ingestd.intake import IntakeError, IntakeLimits
+from ingestd.intake import IntakeError, IntakeLimits, alertmanager
 from ingestd.intake.alertmanager import parse_body
 from tests.conftest import FIXTURES
 
@@ -54,3 +54,21 @@ def test_a_resend_is_checked_against_the_limits_in_force() -> None:
     with pytest.raises(IntakeError) as e:
         parse_body(raw, IntakeLimits(max_label_value=3))
     assert e.value.error == "label_value_too_long"
+
+
+def test_bodies_kept_for_resends_stay_within_their_bytes(monkeypatch: pytest.MonkeyPatch) -> None:
+    kept = alertmanager._Bodies(max_bytes=64 * 1024)
+    monkeypatch.setattr(alertmanager, "_bodies", kept)
+    raws = []
+    for i in range(60):
+        body = _body()
+        body["groupKey"] = f'{{}}:{{alertname="G{i}"}}'
+        raws.append(orjson.dumps(body))
+        parse_body(raws[-1])
+        assert kept.held <= kept.max_bytes
+    assert kept.held > kept.max_bytes // 2  # it does keep bodies
+    assert kept.get(raws[0], alertmanager.DEFAULT_LIMITS) is None  # the oldest went first
+    again = parse_body(raws[0])
+    assert again == parse_body(raws[0])
+    again.clear()  # what a caller does with its list is its own
+    assert len(parse_body(raws[0])) == len(_body()["alerts"])

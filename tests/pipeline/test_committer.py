@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 
-from ingestd.cmdb import parse_cmdb
 from ingestd.correlate.per_ci import PerCiCorrelator
 from ingestd.domain import Alert, AlertStatus, frozen_labels
 from ingestd.ids import new_incident_id
@@ -28,13 +27,7 @@ from ingestd.store.base import StoreError
 from ingestd.store.records import WriteBatch
 from ingestd.store.sqlite import SqliteStore
 
-CMDB = parse_cmdb("""
-cis:
-  - id: node-1
-    type: host
-    team: infra
-    match: [{instance: "node-1:9100"}]
-""")
+from .test_processor import CMDB
 
 
 def processor() -> Processor:

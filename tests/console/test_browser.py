@@ -6,9 +6,10 @@ from __future__ import annotations
 import shutil
 import struct
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -37,6 +38,28 @@ def browser(tmp_path: Path) -> Iterator[object]:
     driver = webdriver.Chrome(service=Service(DRIVER), options=opts)
     yield driver
     driver.quit()
+
+
+def replaced(page: Any) -> Callable[[Any], bool]:
+    """A wait condition: ``page`` (an element of the old page) is gone.
+
+    Selenium's ``staleness_of`` only takes a stale reference for gone; while the new page
+    is being put in place, chromedriver can also answer that the node "does not belong
+    to the document", which is the same news."""
+    from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
+
+    def gone(_driver: Any) -> bool:
+        try:
+            page.is_enabled()
+        except StaleElementReferenceException:
+            return True
+        except WebDriverException as e:
+            if "does not belong to the document" in str(e):
+                return True
+            raise
+        return False
+
+    return gone
 
 
 def png_pixels(data: bytes) -> tuple[int, int, list[bytes]]:
@@ -83,7 +106,6 @@ def png_pixels(data: bytes) -> tuple[int, int, list[bytes]]:
 def test_on_call_flow_in_chromium(browser, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.expected_conditions import staleness_of
     from selenium.webdriver.support.ui import WebDriverWait
 
     server = ConsoleServer(tmp_path, poll_seconds=0.5).start()
@@ -142,7 +164,7 @@ def test_on_call_flow_in_chromium(browser, tmp_path: Path) -> None:  # type: ign
         # Acknowledge.
         page = d.find_element(By.TAG_NAME, "html")
         d.find_element(By.CSS_SELECTOR, "#form-acknowledge button").click()
-        wait.until(staleness_of(page))  # the post's answer replaced the page
+        wait.until(replaced(page))  # the post's answer replaced the page
         wait.until(lambda _: d.find_elements(By.ID, "done"))
         assert d.find_element(By.ID, "status").text == "acknowledged"
         assert "acknowledged by writer" in d.find_element(By.ID, "timeline").text
@@ -151,7 +173,7 @@ def test_on_call_flow_in_chromium(browser, tmp_path: Path) -> None:  # type: ign
         d.find_element(By.ID, "resolve-note").send_keys("Replaced the uplink optic on tor-a.")
         page = d.find_element(By.TAG_NAME, "html")
         d.find_element(By.CSS_SELECTOR, "#form-resolve button").click()
-        wait.until(staleness_of(page))
+        wait.until(replaced(page))
         wait.until(lambda _: d.find_element(By.ID, "status").text == "resolved")
         timeline = d.find_element(By.ID, "timeline").text
         assert "Replaced the uplink optic on tor-a." in timeline
